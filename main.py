@@ -1,0 +1,100 @@
+"""Command-line front of the action recogniser: parses options and hands over to one package.
+
+    python main.py                               GUI on camera 0 with the default model
+    python main.py --video FILE [--out ...]      analyse a recorded video
+    python main.py --train --config CFG [k=v]    train (or --train --data CLIPS for your own actions)
+    python main.py --eval --checkpoint C --data DIR
+    python main.py --convert INPUT --out OUT.npz skeleton file or video -> canonical array
+    python main.py --export CKPT --format onnx   ONNX / TorchScript export
+    python main.py --benchmark                   speed of backbones and pose stage
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# mode -> "module:function"; each function takes the parsed namespace and returns an exit code.
+COMMANDS = {
+    "gui": "app.gui.main_window:run_cli",
+    "video": "app.video_analysis:run_cli",
+    "train": "model.train:run_cli",
+    "eval": "model.evaluate:run_cli",
+    "convert": "app.convert:run_cli",
+    "export": "model.export:run_cli",
+    "benchmark": "app.benchmark:run_cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="main.py", description="Real-time skeleton action recognition (STD-CL).",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2],
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--train", action="store_true", help="train a model (see --config, --data)")
+    mode.add_argument("--eval", action="store_true", help="evaluate checkpoints on a data folder")
+    mode.add_argument("--video", metavar="FILE", help="analyse a recorded video headlessly")
+    mode.add_argument("--convert", metavar="INPUT", help="skeleton file or video -> canonical .npz")
+    mode.add_argument("--export", metavar="CHECKPOINT", help="export a checkpoint (see --format)")
+    mode.add_argument("--benchmark", action="store_true", help="measure backbone and pose speed")
+
+    io = p.add_argument_group("common")
+    io.add_argument("--model", metavar="CHECKPOINT", help="checkpoint to run (default: shipped model)")
+    io.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    io.add_argument("--out", metavar="PATH", help="output file (annotated video, .npz, export)")
+    io.add_argument("--json", metavar="FILE", help="also write results as JSON")
+    io.add_argument("--persons", type=int, choices=[1, 2], help="people to track (default: model's)")
+    io.add_argument("--trust-pickle", action="store_true",
+                    help="allow reading dataset files that are Python pickles (they can run code)")
+
+    gui = p.add_argument_group("GUI")
+    gui.add_argument("--source", help="camera index or video file (default: camera 0)")
+    gui.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window ...")
+    gui.add_argument("--quit-after", type=float, metavar="SECONDS", help="... and quit after this long")
+
+    vid = p.add_argument_group("video analysis")
+    vid.add_argument("--timeline", metavar="FILE.json", help="write the action timeline as JSON")
+    vid.add_argument("--csv", metavar="FILE.csv", help="write the action segments as CSV")
+
+    tr = p.add_argument_group("training and evaluation")
+    tr.add_argument("--config", metavar="YAML", help="training recipe (see configs/)")
+    tr.add_argument("--data", metavar="DIR", help="dataset folder or folder of your own clips")
+    tr.add_argument("--base", metavar="CHECKPOINT", help="fine-tune from this checkpoint")
+    tr.add_argument("--checkpoint", nargs="+", metavar="CKPT", help="checkpoint(s) to evaluate")
+    tr.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                    help="override config fields, e.g. train.epochs=5 model.name=ctrgcn")
+
+    ex = p.add_argument_group("export")
+    ex.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
+    return p
+
+
+def selected_mode(args: argparse.Namespace) -> str:
+    for name in ("train", "eval", "video", "convert", "export", "benchmark"):
+        if getattr(args, name):
+            return name
+    return "gui"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    mode = selected_mode(args)
+    if args.overrides and mode != "train":
+        parser.error(f"unexpected arguments: {' '.join(args.overrides)}")
+    module_name, func_name = COMMANDS[mode].split(":")
+    from core.errors import InputError
+
+    try:
+        return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

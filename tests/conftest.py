@@ -1,0 +1,38 @@
+"""Shared test fixtures: offscreen Qt, and the real data in ../shared (skipped when absent)."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+
+
+def _shared_dir(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not present: {path} (it sits beside the checkout in CI)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def utd_dir() -> Path:
+    return _shared_dir("data", "utd_mhad")
+
+
+@pytest.fixture(scope="session")
+def ucla_dir() -> Path:
+    return _shared_dir("data", "nw_ucla")
+
+
+@pytest.fixture(scope="session")
+def ntu_samples_dir() -> Path:
+    return _shared_dir("data", "ntu_samples")
+
+
+@pytest.fixture(scope="session")
+def videos_dir() -> Path:
+    return _shared_dir("videos")
