@@ -1,0 +1,91 @@
+"""From raw class probabilities to what the user sees: smoothing over time and the "no action" rule.
+
+Raw per-window probabilities flicker; an exponential moving average per person steadies them. A
+person who is standing still, or whose best smoothed score is below the threshold, is shown as
+"no action" rather than a confident guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NO_ACTION = "no action"
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """The recognised action of one person at time ``t`` (seconds on the source's clock)."""
+
+    person: int
+    t: float
+    label: str  # a class name, or NO_ACTION
+    score: float  # smoothed probability of the top class
+    top: tuple[tuple[str, float], ...]  # best classes first, smoothed probabilities
+    motion: float  # joint speed in metres per second (see joint_motion)
+    still: bool  # True when the person is below the stillness threshold
+
+    @property
+    def is_action(self) -> bool:
+        return self.label != NO_ACTION
+
+
+def joint_motion(window: np.ndarray, fps: float, person: int = 0) -> float:
+    """How much a person moves in a canonical window (3, T, V, M), in metres per second.
+
+    The speed of each joint is averaged over the frames where the person is present in two
+    consecutive frames; the fastest joint counts, so that a waving hand is motion even when the
+    rest of the body is still. Returns 0 when there is no such pair of frames.
+    """
+    x = np.asarray(window[..., person], dtype=np.float32)  # (3, T, V)
+    present = np.any(x != 0, axis=(0, 2))
+    pairs = present[1:] & present[:-1]
+    if not pairs.any():
+        return 0.0
+    step = np.linalg.norm(np.diff(x, axis=1), axis=0)[pairs]  # (pairs, V) metres per frame
+    return float(step.mean(axis=0).max() * fps)
+
+
+class ScoreSmoother:
+    """Exponential moving average of probability vectors, one state per person.
+
+    ``alpha`` is the weight of the newest window (1 disables smoothing). A person unseen for
+    longer than ``reset_after`` seconds starts afresh.
+    """
+
+    def __init__(self, alpha: float = 0.5, reset_after: float = 1.0) -> None:
+        if not 0 < alpha <= 1:
+            raise ValueError("alpha must be in (0, 1]")
+        self.alpha = alpha
+        self.reset_after = reset_after
+        self._state: dict[int, tuple[float, np.ndarray]] = {}
+
+    def update(self, person: int, t: float, probs: np.ndarray) -> np.ndarray:
+        """Blend ``probs`` into the person's running average and return the new average."""
+        probs = np.asarray(probs, dtype=np.float64)
+        last = self._state.get(person)
+        if last is None or t - last[0] > self.reset_after or last[1].shape != probs.shape:
+            smoothed = probs
+        else:
+            smoothed = self.alpha * probs + (1 - self.alpha) * last[1]
+        self._state[person] = (t, smoothed)
+        return smoothed
+
+    def forget(self, person: int) -> None:
+        """Drop a person's history (they left the frame)."""
+        self._state.pop(person, None)
+
+    def reset(self) -> None:
+        self._state.clear()
+
+
+def decide(person: int, t: float, probs: np.ndarray, class_names: list[str], threshold: float,
+           motion: float, still_threshold: float, k: int = 5) -> ActionState:
+    """Name the action for smoothed ``probs``, or NO_ACTION when still or below ``threshold``."""
+    probs = np.asarray(probs, dtype=np.float64)
+    order = np.argsort(-probs)[:k]
+    top = tuple((class_names[i], float(probs[i])) for i in order)
+    still = motion < still_threshold
+    best_label, best_score = top[0]
+    label = NO_ACTION if still or best_score < threshold else best_label
+    return ActionState(person, t, label, best_score, top, motion, still)

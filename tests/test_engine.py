@@ -1,0 +1,200 @@
+"""Engine units on synthetic input: windowing, smoothing, the no-action rule, stale-frame dropping,
+segments; and the real-time engine end to end on a synthetic source with a test checkpoint."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app.metrics import LatencyStats, RateMeter
+from app.queues import Closed, DropOldestQueue
+from app.scoring import NO_ACTION, ScoreSmoother, decide, joint_motion
+from app.timeline import SegmentBuilder
+from app.windowing import WindowBuffer
+
+V = 25
+
+
+def _joints(x_offset: float, persons: int = 1) -> np.ndarray:
+    j = np.zeros((persons, V, 3), dtype=np.float32)
+    j[..., 0] = x_offset + np.arange(V) * 0.01
+    j[..., 1] = np.linspace(-0.9, 0.7, V)
+    j[..., 2] = 3.0
+    return j
+
+
+# --- stale-frame dropping -----------------------------------------------------------------------
+
+def test_queue_drops_oldest_and_counts():
+    q = DropOldestQueue(maxsize=2)
+    assert q.put(1) and q.put(2)
+    assert not q.put(3)  # 1 is stale and goes
+    assert q.dropped == 1
+    assert q.get(timeout=0) == 2 and q.get(timeout=0) == 3
+    assert q.get(timeout=0.01) is None
+
+
+def test_queue_get_latest_skips_stale_items():
+    q = DropOldestQueue(maxsize=5)
+    for i in range(4):
+        q.put(i)
+    assert q.get_latest() == 3
+    assert q.dropped == 3 and len(q) == 0
+
+
+def test_queue_close_wakes_blocked_consumer():
+    q = DropOldestQueue(maxsize=1)
+    outcome = []
+
+    def consume():
+        try:
+            q.get()
+        except Closed:
+            outcome.append("closed")
+
+    th = threading.Thread(target=consume)
+    th.start()
+    time.sleep(0.05)
+    q.close()
+    th.join(timeout=2)
+    assert outcome == ["closed"]
+
+
+def test_slow_consumer_sees_only_fresh_items():
+    """A producer at full speed and a slow consumer: the consumer never falls behind."""
+    q = DropOldestQueue(maxsize=1)
+    seen = []
+
+    def produce():
+        for i in range(200):
+            q.put(i)
+            time.sleep(0.0005)
+        q.close()
+
+    th = threading.Thread(target=produce)
+    th.start()
+    try:
+        while True:
+            item = q.get(timeout=1)
+            seen.append(item)
+            time.sleep(0.01)
+    except Closed:
+        pass
+    th.join()
+    assert seen[-1] == 199  # the newest item always arrives
+    assert len(seen) < 100 and q.dropped == 200 - len(seen)
+    assert seen == sorted(seen)
+
+
+# --- windowing ----------------------------------------------------------------------------------
+
+def test_window_waits_for_fill_then_respects_stride():
+    buf = WindowBuffer(persons=1, window_seconds=2.0, fps=30, stride_seconds=0.5, min_fill=0.5)
+    cuts = []
+    for i in range(91):  # 3 s at 30 fps
+        t = i / 30
+        buf.push(t, _joints(0.0), [True])
+        if buf.due(t):
+            cuts.append(round(buf.cut().t, 3))
+    assert cuts[0] == pytest.approx(1.0, abs=0.04)  # half of the 2 s window
+    assert np.allclose(np.diff(cuts), 0.5, atol=0.04)
+
+
+def test_window_is_resampled_to_model_fps_by_timestamps():
+    """Frames arriving irregularly at ~10 fps become a 30 fps grid; linear motion stays linear."""
+    buf = WindowBuffer(persons=1, window_seconds=1.0, fps=30, stride_seconds=0.1)
+    rng = np.random.default_rng(0)
+    t = 0.0
+    while t < 1.0:
+        buf.push(t, _joints(0.5 * t), [True])  # moves 0.5 m/s along x
+        t += rng.uniform(0.07, 0.13)
+    w = buf.cut()
+    assert w.skeleton.shape[0] == 3 and w.skeleton.shape[2:] == (V, 1)
+    frames = w.skeleton.shape[1]
+    assert frames >= 25  # about 30 frames over the ~0.95 s covered
+    dx = np.diff(w.skeleton[0, :, 0, 0])
+    assert np.allclose(dx, 0.5 / 30, atol=1e-4)
+    assert joint_motion(w.skeleton, w.fps) == pytest.approx(0.5, rel=0.01)
+
+
+def test_absent_person_is_zero_and_not_present():
+    buf = WindowBuffer(persons=2, window_seconds=1.0, fps=30, stride_seconds=0.1)
+    for i in range(31):
+        joints = _joints(0.0, persons=2)
+        buf.push(i / 30, joints, [True, i > 25])  # second person only in the last few frames
+    w = buf.cut()
+    assert w.present.tolist() == [True, False]
+    assert np.all(w.skeleton[..., 1][:, :-6] == 0)
+    assert w.person(0).shape[1] == w.skeleton.shape[1]
+    assert w.person(1).shape[1] <= 6  # trimmed to where the second person is seen
+
+
+def test_time_jump_backwards_restarts_the_buffer():
+    buf = WindowBuffer(persons=1, window_seconds=1.0, fps=30, stride_seconds=0.1)
+    for i in range(30):
+        buf.push(i / 30, _joints(0.0), [True])
+    buf.push(0.0, _joints(0.0), [True])  # source looped
+    assert buf.cut() is None
+
+
+# --- smoothing and the no-action rule ------------------------------------------------------------
+
+def test_ema_smoothing_steadies_flicker_and_resets_after_absence():
+    sm = ScoreSmoother(alpha=0.3, reset_after=1.0)
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    out = [sm.update(0, t * 0.1, a if t % 2 else b) for t in range(20)]
+    assert all(abs(o[0] - 0.5) < 0.2 for o in out[5:])  # flicker is damped
+    fresh = sm.update(0, 10.0, a)  # long gap: no memory of the past
+    assert fresh.tolist() == [1.0, 0.0]
+    other = sm.update(1, 10.0, b)  # people are independent
+    assert other.tolist() == [0.0, 1.0]
+
+
+def test_decide_names_action_or_no_action():
+    names = ["wave", "clap", "kick"]
+    p = np.array([0.7, 0.2, 0.1])
+    moving = decide(0, 1.0, p, names, threshold=0.5, motion=0.8, still_threshold=0.1)
+    assert moving.label == "wave" and moving.is_action and moving.top[0] == ("wave", 0.7)
+    assert [n for n, _ in moving.top] == ["wave", "clap", "kick"]
+    still = decide(0, 1.0, p, names, threshold=0.5, motion=0.02, still_threshold=0.1)
+    assert still.label == NO_ACTION and still.still
+    unsure = decide(0, 1.0, p, names, threshold=0.8, motion=0.8, still_threshold=0.1)
+    assert unsure.label == NO_ACTION and not unsure.still
+
+
+def test_joint_motion_of_still_person_is_zero():
+    x = np.repeat(_joints(0.0)[0].T[:, None, :, None], 20, axis=1)  # (3, 20, V, 1)
+    assert joint_motion(x, 30) == 0.0
+    assert joint_motion(np.zeros_like(x), 30) == 0.0
+
+
+# --- segments -----------------------------------------------------------------------------------
+
+def _state(person, t, label, score=0.9):
+    return decide(person, t, np.array([score, 1 - score]) if label == "a" else np.array([1 - score, score]),
+                  ["a", "b"], threshold=0.5 if label != NO_ACTION else 1.1, motion=1.0, still_threshold=0.1)
+
+
+def test_segments_merge_runs_and_split_on_change():
+    sb = SegmentBuilder()
+    for t, label in [(0, "a"), (1, "a"), (2, "b"), (3, NO_ACTION), (4, "a")]:
+        sb.add(_state(0, float(t), label))
+    sb.add(_state(1, 0.5, "b"))
+    segs = [(s.person, s.start_s, s.end_s, s.label) for s in sb.finish(5.0)]
+    assert segs == [(0, 0.0, 2.0, "a"), (1, 0.5, 5.0, "b"), (0, 2.0, 3.0, "b"), (0, 4.0, 5.0, "a")]
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+def test_latency_percentiles_and_rate():
+    stats = LatencyStats()
+    for ms in range(1, 101):
+        stats.add(ms / 1000)
+    assert stats.median() == pytest.approx(0.0505)
+    assert stats.p95() == pytest.approx(0.09505)
+    now = [0.0]
+    meter = RateMeter(horizon=2.0, clock=lambda: now[0])
+    for i in range(11):
+        now[0] = i * 0.1
+        meter.tick()
+    assert meter.rate() == pytest.approx(10.0)
