@@ -1,0 +1,106 @@
+"""2s-AGCN (Shi et al., CVPR 2019): the adaptive graph convolutional network, one stream.
+
+Ten blocks (64, 64, 64, 64, 128, 128, 128, 256, 256, 256 channels, stride 2 at blocks 5 and 8),
+each an adaptive graph convolution followed by a 9 x 1 temporal convolution, with residuals.
+The graph convolution sums three subsets (ST-GCN's self / inward / outward partition); subset k
+uses ``A_k + B_k + C_k``: the fixed normalised partition ``A_k``, a free learned matrix ``B_k``
+(initialised at 1e-6) and a sample-dependent matrix ``C_k`` = softmax over joints of the
+embedded-Gaussian similarity of two 1x1 embeddings (out_channels / 4 channels), scaled by the
+embedding size. Initialisation follows the reference code (He fan-out convolutions, branch-scaled
+subset convolutions, graph-block BatchNorm at 1e-6, classifier N(0, 2/classes)).
+
+The three subsets are evaluated together: one convolution for all six embeddings, one batched
+product for the three graphs, and one convolution over the three aggregated maps. This equals
+the reference's sum of three 1x1 convolutions (their three biases, which only ever add up,
+become one).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from model.backbones.base import Backbone, InputNorm, PooledClassifier
+from model.backbones.blocks import TemporalUnit, bn_const_, kaiming_fan_out_
+from pose.layouts import spatial_partition
+
+WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
+STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+
+
+class AdaptiveGraphConv(nn.Module):
+    """Adaptive graph convolution over joints with the three-subset partition (unit_gcn)."""
+
+    def __init__(self, in_channels: int, out_channels: int, partition: torch.Tensor, embed_ratio: int = 4) -> None:
+        super().__init__()
+        self.subsets = k = partition.shape[0]
+        self.inter = out_channels // embed_ratio
+        self.register_buffer("A", partition.clone(), persistent=False)
+        self.PA = nn.Parameter(torch.full_like(partition, 1e-6))
+        self.embed = nn.Conv2d(in_channels, 2 * k * self.inter, 1)  # theta_k then phi_k per subset
+        self.conv_d = nn.Conv2d(k * in_channels, out_channels, 1)
+        self.bn = nn.BatchNorm2d(out_channels)
+        if in_channels != out_channels:
+            self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+            kaiming_fan_out_(self.down[0])
+            bn_const_(self.down[1], 1.0)
+        else:
+            self.down = nn.Identity()
+        kaiming_fan_out_(self.embed, fan_out=self.inter)
+        nn.init.normal_(self.conv_d.weight, 0.0, (2.0 / (out_channels * in_channels * k)) ** 0.5)
+        nn.init.constant_(self.conv_d.bias, 0.0)
+        bn_const_(self.bn, 1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, v = x.shape
+        k, ci = self.subsets, self.inter
+        theta, phi = self.embed(x).view(n, 2, k, ci * t, v).unbind(1)
+        similarity = torch.matmul(theta.transpose(-1, -2), phi) / (ci * t)  # (n, k, v, v)
+        graph = similarity.softmax(dim=-2) + (self.A + self.PA)
+        aggregated = torch.matmul(x.reshape(n, 1, c * t, v), graph)  # (n, k, c*t, v)
+        y = self.bn(self.conv_d(aggregated.view(n, k * c, t, v)))
+        return torch.relu(y + self.down(x))
+
+
+class AGCNBlock(nn.Module):
+    """Graph convolution, 9 x 1 temporal convolution, block residual, ReLU (TCN_GCN_unit)."""
+
+    def __init__(self, in_channels: int, out_channels: int, partition: torch.Tensor, stride: int = 1,
+                 residual: bool = True) -> None:
+        super().__init__()
+        self.gcn = AdaptiveGraphConv(in_channels, out_channels, partition)
+        self.tcn = TemporalUnit(out_channels, out_channels, kernel_size=9, stride=stride)
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalUnit(in_channels, out_channels, kernel_size=1, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return torch.relu(y)
+
+
+class AGCN(Backbone):
+    """2s-AGCN single stream (feed it joints or bones); ``dropout`` before the classifier (0 in
+    the reference)."""
+
+    def __init__(self, num_classes: int, layout: str = "ntu25", num_person: int = 2, in_channels: int = 3,
+                 dropout: float = 0.0) -> None:
+        super().__init__(num_classes, layout, num_person, in_channels)
+        partition = torch.from_numpy(spatial_partition(layout).copy())
+        self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
+        widths = (in_channels,) + WIDTHS
+        self.blocks = nn.Sequential(*[
+            AGCNBlock(widths[i], widths[i + 1], partition, stride=STRIDES[i], residual=i > 0)
+            for i in range(len(WIDTHS))])
+        self.head = PooledClassifier(WIDTHS[-1], num_classes, dropout)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        return self.blocks(self.data_bn(x))
+
+    def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
+        return self.head(features, num_person)

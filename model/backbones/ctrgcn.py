@@ -1,0 +1,113 @@
+"""CTR-GCN (Chen et al., ICCV 2021): channel-wise topology refinement graph convolution.
+
+Ten blocks with the 2s-AGCN widths and strides (64 x4, 128 x3, 256 x3; stride 2 at blocks 5 and 8).
+Each block: a CTR graph convolution, then the multi-scale temporal convolution (kernel 5,
+dilations 1 and 2, plus max-pool and 1x1 branches), block residual, ReLU.
+
+The CTR graph convolution has one CTR-GC per subset of the three-subset partition. A CTR-GC
+pools two 1x1 embeddings (in_channels / 8 channels; 8 for a 3- or 9-channel input) over time,
+takes tanh of their pairwise joint differences, lifts that to one (V, V) topology per output
+channel with a 1x1 convolution, scales it by a learned ``alpha`` (shared by the subsets, starts
+at 0) and adds the subset's learned shared topology (initialised with the partition). The
+output channel c of a third 1x1 transform is aggregated over joints with topology c.
+
+Implementation notes, all exact rewrites of the reference: the three subsets run as one
+convolution per role (a grouped one for the topology lift) and one batched product; the
+embeddings are pooled over time before their 1x1 convolutions (a 1x1 convolution commutes with
+the mean); initialisation keeps each reference convolution's own fan.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from model.backbones.base import Backbone, InputNorm, PooledClassifier
+from model.backbones.blocks import MultiScaleTemporalConv, TemporalUnit, bn_const_, kaiming_fan_out_
+from pose.layouts import spatial_partition
+
+WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
+STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+
+
+class CTRGraphConv(nn.Module):
+    """Sum over the partition subsets of channel-wise refined graph convolutions, BatchNorm,
+    residual, ReLU (unit_gcn with its CTRGC modules)."""
+
+    def __init__(self, in_channels: int, out_channels: int, partition: torch.Tensor, rel_reduction: int = 8) -> None:
+        super().__init__()
+        self.subsets = k = partition.shape[0]
+        self.out_channels = out_channels
+        self.rel = rel = 8 if in_channels in (3, 9) else in_channels // rel_reduction
+        self.embed = nn.Conv2d(in_channels, 2 * k * rel, 1)  # conv1 then conv2 of each subset
+        self.transform = nn.Conv2d(in_channels, k * out_channels, 1)  # conv3 of each subset
+        self.lift = nn.Conv2d(k * rel, k * out_channels, 1, groups=k)  # conv4 of each subset
+        self.PA = nn.Parameter(partition.clone())
+        self.alpha = nn.Parameter(torch.zeros(1))
+        self.bn = nn.BatchNorm2d(out_channels)
+        if in_channels != out_channels:
+            self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+            kaiming_fan_out_(self.down[0])
+            bn_const_(self.down[1], 1.0)
+        else:
+            self.down = nn.Identity()
+        kaiming_fan_out_(self.embed, fan_out=rel)
+        kaiming_fan_out_(self.transform, fan_out=out_channels)
+        kaiming_fan_out_(self.lift, fan_out=out_channels)
+        bn_const_(self.bn, 1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        k, rel, co = self.subsets, self.rel, self.out_channels
+        pooled = self.embed(x.mean(dim=2, keepdim=True)).view(n, 2, k * rel, v)
+        relation = torch.tanh(pooled[:, 0].unsqueeze(-1) - pooled[:, 1].unsqueeze(-2))  # (n, k*rel, v, v)
+        topology = self.lift(relation).view(n, k, co, v, v) * self.alpha + self.PA.unsqueeze(1)
+        values = self.transform(x).view(n, k, co, t, v)
+        # y[n, c, t, u] = sum_k sum_w values[n, k, c, t, w] * topology[n, k, c, u, w]
+        values = values.permute(0, 2, 3, 1, 4).reshape(n * co, t, k * v)
+        topology = topology.permute(0, 2, 1, 4, 3).reshape(n * co, k * v, v)
+        y = torch.bmm(values, topology).view(n, co, t, v)
+        return torch.relu(self.bn(y) + self.down(x))
+
+
+class CTRGCNBlock(nn.Module):
+    """CTR graph convolution, multi-scale temporal convolution, block residual, ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, partition: torch.Tensor, stride: int = 1,
+                 residual: bool = True) -> None:
+        super().__init__()
+        self.gcn = CTRGraphConv(in_channels, out_channels, partition)
+        self.tcn = MultiScaleTemporalConv(out_channels, out_channels, kernel_size=5, stride=stride)
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalUnit(in_channels, out_channels, kernel_size=1, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return torch.relu(y)
+
+
+class CTRGCN(Backbone):
+    """CTR-GCN single stream; ``dropout`` before the classifier (0 in the reference configs)."""
+
+    def __init__(self, num_classes: int, layout: str = "ntu25", num_person: int = 2, in_channels: int = 3,
+                 dropout: float = 0.0) -> None:
+        super().__init__(num_classes, layout, num_person, in_channels)
+        partition = torch.from_numpy(spatial_partition(layout).copy())
+        self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
+        widths = (in_channels,) + WIDTHS
+        self.blocks = nn.Sequential(*[
+            CTRGCNBlock(widths[i], widths[i + 1], partition, stride=STRIDES[i], residual=i > 0)
+            for i in range(len(WIDTHS))])
+        self.head = PooledClassifier(WIDTHS[-1], num_classes, dropout)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        return self.blocks(self.data_bn(x))
+
+    def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
+        return self.head(features, num_person)
