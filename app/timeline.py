@@ -70,6 +70,10 @@ class SegmentBuilder:
         """Segments still running (their end is the latest result so far)."""
         return [o.segment for o in self._open.values()]
 
+    def drop_before(self, t: float) -> None:
+        """Forget closed segments that ended before ``t`` (keeps a live timeline bounded)."""
+        self.closed = [s for s in self.closed if s.end_s >= t]
+
     def segments(self) -> list[Segment]:
         return sorted(self.closed, key=lambda s: (s.start_s, s.person))
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose.resample import resample
+
 
 @dataclass(frozen=True)
 class Window:
@@ -23,33 +25,16 @@ class Window:
     fps: float
 
     def person(self, m: int) -> np.ndarray:
-        """One person's frames as a one-slot canonical array (3, T', V, 1), absent ends trimmed."""
-        return _trim(self.skeleton[..., m:m + 1])
-
-    def pair(self) -> np.ndarray:
-        """Both slots together (3, T', V, M), trimmed to the frames where anyone is present."""
-        return _trim(self.skeleton)
-
-
-def _interpolate(grid: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``values`` (n, V, 3) sampled at increasing ``times`` onto ``grid``."""
-    right = np.clip(np.searchsorted(times, grid, side="right"), 1, len(times) - 1)
-    left = right - 1
-    w = np.clip((grid - times[left]) / (times[right] - times[left]), 0.0, 1.0)[:, None, None]
-    return (1 - w) * values[left] + w * values[right]
-
-
-def _trim(x: np.ndarray) -> np.ndarray:
-    seen = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-    return x[:, seen[0]:seen[-1] + 1] if seen.size else x[:, :0]
+        """One person as a one-slot canonical array (3, T, V, 1)."""
+        return self.skeleton[..., m:m + 1]
 
 
 class WindowBuffer:
     """Keeps recent joints of ``persons`` fixed slots and cuts windows every ``stride_seconds``.
 
     A window is cut once the stream covers ``min_fill`` of ``window_seconds`` (so short clips still
-    get results); a person counts as present in it when seen for at least ``min_fill`` of the
-    window's span (or of the whole window, when it is full).
+    get results); a person counts as present in it when seen in at least ``min_fill`` of the
+    buffered frames. Resampling (``pose.resample``) leaves gaps where a person was absent as zeros.
     """
 
     def __init__(self, persons: int, window_seconds: float, fps: float, stride_seconds: float,
@@ -93,18 +78,11 @@ class WindowBuffer:
         present = np.stack([f[2] for f in self._frames])  # (n, M)
         self._last_cut = times[-1]
         count = int(np.floor((times[-1] - times[0]) * self.fps + 1e-6)) + 1
-        grid = times[-1] - np.arange(count - 1, -1, -1) / self.fps
-        out = np.zeros((3, count, self.num_joints, self.persons), dtype=np.float32)
-        enough = np.zeros(self.persons, dtype=bool)
-        needed = self.min_fill * min(self.window_seconds, times[-1] - times[0])
-        for m in range(self.persons):
-            seen = np.flatnonzero(present[:, m])
-            if seen.size < 2:
-                continue
-            t_seen = times[seen]
-            inside = (grid >= t_seen[0] - 1e-9) & (grid <= t_seen[-1] + 1e-9)
-            out[..., m][:, inside] = _interpolate(grid[inside], t_seen, joints[seen, m]).transpose(2, 0, 1)
-            enough[m] = t_seen[-1] - t_seen[0] >= needed and seen.size >= self.min_fill * len(times)
+        _, values, seen = resample(times, joints, self.fps, present=present,
+                                   start=times[-1] - (count - 1) / self.fps, stop=times[-1])
+        out = np.ascontiguousarray(values.transpose(3, 0, 2, 1))  # (T, M, V, 3) -> (3, T, V, M)
+        enough = np.array([present[:, m].sum() >= self.min_fill * len(times)
+                           and seen[:, m].sum() >= 2 for m in range(self.persons)])
         return Window(float(times[-1]), out, enough, self.fps)
 
     def clear(self) -> None:
