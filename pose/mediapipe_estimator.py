@@ -1,0 +1,162 @@
+"""MediaPipe Pose (legacy ``mp.solutions.pose``, model bundled in the wheel) for one or two people.
+
+BlazePose finds one person per call. For two people the estimator runs two Pose instances, each in
+tracking mode (it re-uses its own region of interest from the previous frame and only runs the
+person detector when it loses it): the first sees the whole frame; the second sees the frame with
+the first person painted out (a filled silhouette: torso polygon, thick limbs and a head disc), so
+its detector can only settle on somebody else. A second result that lands on the first person
+anyway is dropped and that instance is reset, so that it searches again on the next frame.
+One-person mode creates a single instance and never runs the second search.
+
+Which instance holds which person may change over time; :mod:`pose.tracking` keeps identities.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.errors import InputError
+from pose.mapping import NUM_LANDMARKS
+
+DEFAULT_MODEL_COMPLEXITY = 1
+"""BlazePose Full: the only landmark model mediapipe 0.10.21 ships in its wheel. Lite (0) and
+Heavy (2) are downloaded by mediapipe on first use, which needs the network."""
+
+_MODEL_FILES = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
+
+DUPLICATE_DISTANCE = 0.15
+"""A second-instance result whose landmarks are on average closer than this (as a fraction of the
+first person's bounding-box diagonal) to the first person's is the same person."""
+
+MASK_LIMB_WIDTH = 0.09
+"""Width of the painted-out limbs as a fraction of the person's bounding-box diagonal."""
+
+_LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28),
+          (15, 19), (16, 20), (27, 31), (28, 32), (11, 12), (23, 24))
+_TORSO = (11, 12, 24, 23)
+_HEAD = (0, 7, 8)
+
+
+@dataclass
+class PersonLandmarks:
+    """One person's BlazePose output."""
+
+    image_xy: np.ndarray  # (33, 2) pixels in the input frame
+    world: np.ndarray  # (33, 3) metres, MediaPipe axes (x right, y down, z away), origin at the hip midpoint
+    visibility: np.ndarray  # (33,) in [0, 1]
+
+    def box(self, min_visibility: float = 0.3) -> np.ndarray:
+        """(x0, y0, x1, y1) around the landmarks seen with at least ``min_visibility`` (all if none)."""
+        seen = self.visibility >= min_visibility
+        pts = self.image_xy[seen] if seen.sum() >= 2 else self.image_xy
+        return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
+
+
+def _landmark_model_path(model_complexity: int) -> Path:
+    import mediapipe
+
+    return Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / _MODEL_FILES[model_complexity]
+
+
+def _check_model_complexity(model_complexity: int) -> None:
+    if model_complexity not in _MODEL_FILES:
+        raise InputError(f"pose model_complexity must be 0, 1 or 2, got {model_complexity!r}")
+    path = _landmark_model_path(model_complexity)
+    if not path.exists():
+        raise InputError(
+            f"pose model_complexity {model_complexity} needs {path.name}, which mediapipe does not "
+            f"ship in its wheel and would download from the internet; use model_complexity "
+            f"{DEFAULT_MODEL_COMPLEXITY} (bundled) or place the file at {path}")
+
+
+def _to_person(result, width: int, height: int) -> PersonLandmarks | None:
+    if result.pose_landmarks is None or result.pose_world_landmarks is None:
+        return None
+    image = np.array([(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark])
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
+    if image.shape[0] != NUM_LANDMARKS:
+        return None
+    return PersonLandmarks(image[:, :2], world, np.clip(image[:, 2], 0.0, 1.0))
+
+
+def paint_out(rgb: np.ndarray, person: PersonLandmarks) -> np.ndarray:
+    """A copy of ``rgb`` with ``person``'s silhouette filled with the image's mean colour."""
+    out = rgb.copy()
+    x0, y0, x1, y1 = person.box(min_visibility=0.0)
+    width = max(3, int(MASK_LIMB_WIDTH * np.hypot(x1 - x0, y1 - y0)))
+    colour = tuple(int(c) for c in cv2.mean(rgb)[:3])
+    pts = np.round(person.image_xy).astype(np.int32)
+    cv2.fillPoly(out, [pts[list(_TORSO)]], colour)
+    for a, b in _LIMBS:
+        cv2.line(out, tuple(pts[a]), tuple(pts[b]), colour, width)
+    head = pts[list(_HEAD)]
+    centre = head.mean(axis=0).astype(int)
+    radius = int(max(np.linalg.norm(pts[7] - pts[8]), 1) * 1.1 + width / 2)
+    cv2.circle(out, tuple(centre), radius, colour, -1)
+    return out
+
+
+def same_person(a: PersonLandmarks, b: PersonLandmarks, threshold: float = DUPLICATE_DISTANCE) -> bool:
+    """True when ``b``'s landmarks lie on ``a``'s (mean distance under ``threshold`` box diagonals)."""
+    x0, y0, x1, y1 = a.box()
+    diagonal = max(np.hypot(x1 - x0, y1 - y0), 1.0)
+    return float(np.linalg.norm(a.image_xy - b.image_xy, axis=1).mean()) < threshold * diagonal
+
+
+class MediaPipePoseEstimator:
+    """BGR frame -> list of up to ``persons`` :class:`PersonLandmarks` (in no particular order)."""
+
+    def __init__(self, persons: int = 1, model_complexity: int = DEFAULT_MODEL_COMPLEXITY,
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 smooth_landmarks: bool = False):
+        """``smooth_landmarks`` turns on MediaPipe's own filter; it is off because :class:`pose.stage.
+        PoseStage` smooths after tracking with a One Euro filter of bounded lag."""
+        if persons not in (1, 2):
+            raise InputError(f"persons must be 1 or 2, got {persons!r}")
+        _check_model_complexity(model_complexity)
+        import mediapipe as mp
+
+        self.persons = persons
+        self.model_complexity = model_complexity
+        self._instances = [
+            mp.solutions.pose.Pose(static_image_mode=False, model_complexity=model_complexity,
+                                   smooth_landmarks=smooth_landmarks,
+                                   min_detection_confidence=min_detection_confidence,
+                                   min_tracking_confidence=min_tracking_confidence)
+            for _ in range(persons)
+        ]
+
+    def estimate(self, frame_bgr: np.ndarray) -> list[PersonLandmarks]:
+        """Landmarks of the people found in one BGR uint8 frame (frames must come in time order)."""
+        if frame_bgr is None or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
+            raise ValueError("expected a BGR image of shape (H, W, 3)")
+        height, width = frame_bgr.shape[:2]
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        found: list[PersonLandmarks] = []
+        for k, instance in enumerate(self._instances):
+            image = rgb
+            for other in found:
+                image = paint_out(image, other)
+            person = _to_person(instance.process(image), width, height)
+            if person is None:
+                continue
+            if any(same_person(other, person) for other in found):
+                instance.reset()
+                continue
+            found.append(person)
+        return found
+
+    def close(self) -> None:
+        """Release the MediaPipe graphs."""
+        for instance in self._instances:
+            instance.close()
+        self._instances = []
+
+    def __enter__(self) -> "MediaPipePoseEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
