@@ -197,3 +197,121 @@ def test_latency_percentiles_and_rate():
         now[0] = i * 0.1
         meter.tick()
     assert meter.rate() == pytest.approx(10.0)
+
+
+# --- the pipeline and the threaded engine on synthetic poses (no MediaPipe) ---------------------
+
+from app_fakes import CLASS_NAMES, ScriptedEstimator, frames, make_checkpoint, person_landmarks  # noqa: E402
+
+from app.engine import RealtimeEngine  # noqa: E402
+from app.pipeline import ActionPipeline, PipelineConfig, is_absent  # noqa: E402
+from app.recognizer import Recognizer  # noqa: E402
+from core.errors import InputError  # noqa: E402
+from pose.stage import PoseStage  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def recognizer(tmp_path_factory):
+    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt"), "cpu")
+
+
+@pytest.fixture(scope="module")
+def pair_recognizer(tmp_path_factory):
+    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2), "cpu")
+
+
+def _pipeline(recognizer, script, persons=1, delay=0.0, **config):
+    stage = PoseStage(persons=persons, estimator=ScriptedEstimator(script, delay))
+    return ActionPipeline(recognizer, PipelineConfig(persons=persons, **config), pose_stage=stage)
+
+
+def test_recognizer_scores_each_person_in_one_batch(recognizer, pair_recognizer):
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 160, 1.0), person_landmarks(t, 480)], persons=2)
+    window = None
+    for frame, t in frames(40):
+        _, window = pipe.observe(frame, t)
+        if window is not None:
+            break
+    assert window is not None and window.present.tolist() == [True, True]
+    subjects = recognizer.subjects(window)
+    assert [s.person for s in subjects] == [0, 1]
+    probs = recognizer.predict([s.sample for s in subjects])
+    assert probs.shape == (2, len(CLASS_NAMES)) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    pair = pair_recognizer.subjects(window)
+    assert len(pair) == 1 and pair[0].sample.shape[-1] == 2
+
+
+def test_pipeline_still_person_is_no_action_and_moving_one_is_named(recognizer):
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 160, wave_hz=1.5), person_landmarks(t, 480)],
+                     persons=2, threshold=0.0, stride_seconds=0.25)
+    states = [s for frame, t in frames(60) for s in pipe.step(frame, t)[1]]
+    assert states, "no window was recognised in 2 s of poses"
+    times = sorted({s.t for s in states})
+    assert times[0] == pytest.approx(0.5, abs=0.05)  # half of the 1 s window
+    assert np.allclose(np.diff(times), 0.25, atol=0.04)
+    waving = [s for s in states if s.person == 0]
+    still = [s for s in states if s.person == 1]
+    assert all(s.label in CLASS_NAMES and not s.still and s.motion > 0.2 for s in waving)
+    assert all(s.label == NO_ACTION and s.still for s in still)
+    assert all(len(s.top) == min(5, len(CLASS_NAMES)) for s in states)
+
+
+def test_pipeline_reports_a_person_who_leaves(recognizer):
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 320, 1.5)] if t < 1.0 else [],
+                     threshold=0.0)
+    states = [s for frame, t in frames(100) for s in pipe.step(frame, t)[1]]
+    assert not is_absent(states[0])
+    assert is_absent(states[-1]) and states[-1].label == NO_ACTION
+    segments = SegmentBuilder()
+    for s in states:
+        segments.add(s)
+    closed = segments.finish(100 / 30)
+    assert closed and all(seg.end_s <= 1.6 for seg in closed)  # closed soon after the person left
+
+
+def _run_engine(engine, timeout=10.0):
+    done = threading.Event()
+    engine._on_event = lambda kind: done.set() if kind in ("ended", "error") else None
+    engine.start()
+    assert done.wait(timeout), "engine did not finish"
+    deadline = time.time() + timeout
+    while engine.running and time.time() < deadline:
+        time.sleep(0.02)
+
+
+def test_engine_drops_stale_frames_but_shows_the_newest(recognizer):
+    """Pose at ~25 fps behind a 100 fps source: frames are dropped, the last one is still shown."""
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 320, 1.5)], delay=0.04)
+    shown = []
+    engine = RealtimeEngine(list(frames(150, fps=100)), pipe, pace=True)
+    engine.subscribe_frames(lambda live: shown.append(live.index))
+    _run_engine(engine)
+    engine.stop()
+    assert engine.dropped_frames > 50
+    assert shown == sorted(shown) and shown[-1] == 149
+    assert len(shown) + engine.dropped_frames == 150
+    assert engine.take_actions(), "no labels from the inference thread"
+    assert pipe.pose_stage.estimator.closed
+
+
+def test_engine_paces_a_file_to_real_time(recognizer):
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 320)])
+    engine = RealtimeEngine(list(frames(15, fps=30)), pipe, pace=True)
+    start = time.perf_counter()
+    _run_engine(engine)
+    engine.stop()
+    assert time.perf_counter() - start >= 14 / 30 - 0.02
+    assert engine.dropped_frames <= 2
+
+
+def test_engine_reports_a_source_failure_as_a_message(recognizer):
+    def failing():
+        yield from frames(5)
+        raise InputError("camera 0 stopped delivering frames")
+
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 320)])
+    engine = RealtimeEngine(failing(), pipe)
+    _run_engine(engine)
+    engine.stop()
+    assert engine.take_errors() == ["camera 0 stopped delivering frames"]
+    assert not engine.running

@@ -1,0 +1,91 @@
+"""The recognition pipeline as plain synchronous steps, shared by the live engine and offline analysis.
+
+``observe`` runs the pose stage on a frame and feeds the per-person windows; ``recognise`` scores a
+window, smooths the scores and applies the "no action" rule. Offline analysis calls both for every
+frame in order; the real-time engine runs them on two worker threads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.recognizer import Recognizer
+from app.scoring import NO_ACTION, ActionState, ScoreSmoother, decide, joint_motion
+from app.windowing import Window, WindowBuffer
+from pose.stage import FramePose, PoseStage
+
+
+@dataclass
+class PipelineConfig:
+    """Tunable behaviour of the pipeline (the GUI's threshold slider edits ``threshold`` live)."""
+
+    stride_seconds: float = 0.25  # a new window (and label update) this often
+    threshold: float = 0.4  # below this smoothed top score the label is "no action"
+    still_threshold: float = 0.15  # fastest joint slower than this (m/s) means "still"
+    motion_seconds: float = 1.0  # the recent part of a window used to judge stillness
+    smoothing: float = 0.5  # weight of the newest window in the moving average (1 = none)
+    persons: int | None = None  # person slots to track (default: the model's num_person)
+    min_fill: float = 0.5  # fraction of the window that must be covered before the first result
+
+
+def absent_state(person: int, t: float) -> ActionState:
+    """The state reported for a tracked slot with nobody in it."""
+    return ActionState(person, t, NO_ACTION, 0.0, (), 0.0, True)
+
+
+def is_absent(state: ActionState) -> bool:
+    return not state.top
+
+
+class ActionPipeline:
+    """Pose stage, windows and recogniser (optional: without it the pipeline tracks poses only)."""
+
+    def __init__(self, recognizer: Recognizer | None, config: PipelineConfig | None = None,
+                 pose_stage: PoseStage | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.recognizer = recognizer
+        self.persons = self.config.persons or (recognizer.num_person if recognizer else 1)
+        self.pose_stage = pose_stage or PoseStage(persons=self.persons)
+        window_seconds = recognizer.window_seconds if recognizer else 1.0
+        fps = recognizer.fps if recognizer else 30.0
+        self.windows = WindowBuffer(self.persons, window_seconds, fps, self.config.stride_seconds,
+                                    min_fill=self.config.min_fill)
+        self.smoother = ScoreSmoother(alpha=self.config.smoothing)
+
+    def observe(self, frame: np.ndarray, t: float) -> tuple[FramePose, Window | None]:
+        """Pose of ``frame`` at source time ``t``, and a window to recognise when one is due."""
+        pose = self.pose_stage.process(frame, t)
+        self.windows.push(t, pose.joints3d, pose.present)
+        window = None
+        if self.recognizer is not None and self.windows.due(t):
+            window = self.windows.cut()
+        return pose, window
+
+    def recognise(self, window: Window) -> list[ActionState]:
+        """Smoothed, thresholded states for every person slot at the window's end time."""
+        rec = self.recognizer
+        subjects = rec.subjects(window)
+        probs = rec.predict([s.sample for s in subjects])
+        recent = window.skeleton[:, -max(2, int(round(self.config.motion_seconds * window.fps))):]
+        states: dict[int, ActionState] = {}
+        for subject, p in zip(subjects, probs):
+            smoothed = self.smoother.update(subject.person, window.t, p)
+            slots = range(window.present.size) if rec.num_person > 1 else [subject.person]
+            motion = max(joint_motion(recent, window.fps, m) for m in slots if window.present[m])
+            states[subject.person] = decide(subject.person, window.t, smoothed, rec.class_names,
+                                            self.config.threshold, motion, self.config.still_threshold)
+        reported = range(1) if rec.num_person > 1 else range(self.persons)
+        for m in reported:
+            if m not in states:
+                self.smoother.forget(m)
+                states[m] = absent_state(m, window.t)
+        return [states[m] for m in sorted(states)]
+
+    def step(self, frame: np.ndarray, t: float) -> tuple[FramePose, list[ActionState]]:
+        """Both stages in order, for offline analysis (every frame, nothing dropped)."""
+        pose, window = self.observe(frame, t)
+        return pose, (self.recognise(window) if window is not None else [])
+
+    def close(self) -> None:
+        self.pose_stage.close()
