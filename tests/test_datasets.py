@@ -11,7 +11,6 @@ from model.data import cache, loader, ntu
 from model.data.cache import DataWarning
 from model.data.loader import detect_format, load_dataset, read_file
 from model.data.ntu_npz import load_ntu_npz
-from model.data.splits import split_indices
 from pose.layouts import UCLA20, UTD20
 from skeleton_files import body_track, write_skeleton, write_ucla, write_utd
 
@@ -62,12 +61,8 @@ def test_ntu_folder_splits_and_missing_list(tmp_path):
         ds = load_dataset(folder, use_cache=False, progress=False)
     assert ds.names == names[:3] and ds.dataset == "ntu60" and ds.num_classes == 60
     assert ds.labels.tolist() == [0, 1, 2] and ds.meta["subject"].tolist() == [1, 3, 2]
-    train, test = split_indices(ds, "xsub")
-    assert train.tolist() == [0, 2] and test.tolist() == [1]
-    train, test = split_indices(ds, "xview")
-    assert train.tolist() == [1, 2] and test.tolist() == [0]
-    with pytest.raises(InputError, match="not defined for ntu60"):
-        split_indices(ds, "xset")
+    assert [ntu.is_training(n, "xsub") for n in ds.names] == [True, False, True]
+    assert ds.meta["camera"].tolist() == [1, 2, 3] and ds.meta["setup"].tolist() == [1, 1, 2]
 
 
 def test_damaged_file_is_skipped_with_a_warning_naming_it(tmp_path):
@@ -182,8 +177,6 @@ def test_ntu_archive_is_read_trimmed(tmp_path):
     expected = arrays["x_test"][1, 5].reshape(2, 25, 3).transpose(2, 1, 0)
     np.testing.assert_array_equal(ds.samples[4][:, 5], expected)
     assert not ds.samples[0][..., 1].any()
-    train, test = split_indices(ds, "archive")
-    assert train.tolist() == [0, 1, 2] and test.tolist() == [3, 4]
     assert len(load_ntu_npz(tmp_path / "NTU60_CS.npz", parts=("test",))) == 2
 
 
@@ -213,8 +206,6 @@ def test_real_utd_mhad(utd_dir, tmp_path):
     assert set(ds.meta["subject"].tolist()) == {1, 3, 5, 7} and set(ds.meta["trial"].tolist()) == {1, 2, 3, 4}
     assert all(s.shape[0] == 3 and s.shape[2:] == (20, 1) for s in ds.samples)
     assert all(41 <= s.shape[1] <= 125 for s in ds.samples)
-    train, test = split_indices(ds, "xsub")
-    assert len(train) == 431 and len(test) == 0
 
 
 def test_real_nw_ucla(ucla_dir, tmp_path):
@@ -225,8 +216,6 @@ def test_real_nw_ucla(ucla_dir, tmp_path):
     assert all(s.shape[0] == 3 and s.shape[2:] == (20, 1) for s in ds.samples)
     head, hip = UCLA20.index("head"), UCLA20.index("hip_center")
     assert np.mean([np.mean(s[1, :, head] > s[1, :, hip]) for s in ds.samples]) > 0.95
-    train, test = split_indices(ds, "xview")
-    assert len(train) == 1020 and len(test) == 0
 
 
 def test_real_ntu_samples_folder(ntu_samples_dir, tmp_path):
