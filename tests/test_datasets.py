@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import InputError
 from model.data import cache, loader, ntu
-from model.data.cache import DataWarning
+from model.data.sets import DataWarning
 from model.data.loader import detect_format, load_dataset, read_file
 from model.data.ntu_npz import load_ntu_npz
 from pose.layouts import UCLA20, UTD20

@@ -78,6 +78,14 @@ def test_truncated_file_names_file_and_line(tmp_path, cut_line, expected_line):
         parse_skeleton_file(path)
 
 
+def test_file_cut_inside_its_last_line_is_caught(tmp_path):
+    text = skeleton_text(_frames(2, a=(0, body_track(2))))
+    path = tmp_path / "cut.skeleton"
+    path.write_text(text.rstrip("\r\n").rsplit(" ", 6)[0], newline="")  # last line keeps 6 of its 12 values
+    with pytest.raises(InputError, match="cut.skeleton: line 57: truncated joint line"):
+        parse_skeleton_file(path)
+
+
 @pytest.mark.parametrize("line, bad, message", [
     (2, "x", "line 2: expected the body count"),
     (3, "72057594037931648 0 1", "line 3: expected a body header"),

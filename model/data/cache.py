@@ -19,14 +19,10 @@ from typing import Sequence
 import numpy as np
 
 from core.atomic import atomic_path
-from model.data.sets import SkeletonSet
+from model.data.sets import DataWarning, SkeletonSet
 
 CACHE_FORMAT = 1
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "cache"
-
-
-class DataWarning(UserWarning):
-    """Something in a dataset was skipped or could not be cached; the run goes on."""
 
 
 def cache_path(source: str | Path, fmt: str, cache_dir: str | Path | None = None) -> Path:

@@ -17,10 +17,9 @@ import numpy as np
 
 from core.errors import InputError
 from model.data import cache, ntu, ucla, utd
-from model.data.cache import DataWarning
 from model.data.classes import UCLA_CLASSES, UTD_CLASSES
 from model.data.ntu_npz import is_ntu_archive, load_ntu_npz
-from model.data.sets import Sample, SkeletonSet
+from model.data.sets import DataWarning, Sample, SkeletonSet
 
 
 @dataclass(frozen=True)

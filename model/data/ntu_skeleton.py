@@ -29,6 +29,7 @@ import numpy as np
 from core.errors import InputError
 
 NUM_JOINTS = 25
+JOINT_VALUES = 12  # x y z, depth x y, colour x y, orientation w x y z, tracking state
 NUM_SLOTS = 2
 NOISE_LENGTH = 11  # a body seen in at most this many frames is noise (when there are others)
 SPREAD_RATIO = 0.8  # a frame is noisy when its x extent exceeds this fraction of its y extent
@@ -94,17 +95,14 @@ def _parse_xyz(src: _Lines, starts: list[int]) -> np.ndarray:
         return np.zeros((0, NUM_JOINTS, 3), dtype=np.float32)
     try:
         xyz = np.loadtxt(rows, dtype=np.float32, usecols=(0, 1, 2), ndmin=2)
-    except ValueError:
+    except ValueError as err:
         for s in starts:  # slow path, only to name the bad line
             for i in range(s, s + NUM_JOINTS):
-                values = src.lines[i].split()
                 try:
-                    [float(v) for v in values[:3]]
+                    np.array(src.lines[i].split()[:3], dtype=np.float32).reshape(3)
                 except ValueError:
-                    values = []
-                if len(values) < 3:
-                    raise src.fail(i, f"expected a joint line (x y z ...), found {src.lines[i][:60]!r}")
-        raise
+                    raise src.fail(i, f"expected a joint line (x y z ...), found {src.lines[i][:60]!r}") from None
+        raise InputError(f"{src.path}: joint lines are not numbers ({err})") from None
     return xyz.reshape(len(starts), NUM_JOINTS, 3)
 
 
@@ -146,6 +144,9 @@ def parse_skeleton_file(path: str | Path) -> RawSkeleton:
             frame_of_block.append(valid)
     if pos < len(src.lines):
         raise src.fail(pos, f"unexpected content after the last of {num_frames} frames")
+    if starts and len(src.lines[-1].split()) != JOINT_VALUES:  # a file cut inside its last line
+        raise src.fail(len(src.lines) - 1, f"truncated joint line: expected {JOINT_VALUES} values, "
+                                           f"found {src.lines[-1][:60]!r}")
     xyz = _parse_xyz(src, starts)
     frames = np.asarray(frame_of_block, dtype=np.int64)
     id_array = np.asarray(ids)

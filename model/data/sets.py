@@ -13,6 +13,10 @@ import numpy as np
 from pose.layouts import convert_ctvm, get_layout
 
 
+class DataWarning(UserWarning):
+    """Something in a dataset was skipped or could not be cached; the run goes on."""
+
+
 @dataclass
 class Sample:
     """One skeleton sequence read from a file, before it joins a set."""
