@@ -59,7 +59,7 @@ class Recognizer:
     def subjects(self, window: Window) -> list[Subject]:
         """The samples to score for ``window``: one per present person, or one for the pair."""
         if self.num_person == 1:
-            return [Subject(m, window.person(m)) for m in np.flatnonzero(window.present)]
+            return [Subject(int(m), window.person(m)) for m in np.flatnonzero(window.present)]
         if not window.present.any():
             return []
         return [Subject(0, window.skeleton)]  # prepare_input pads or trims the person slots

@@ -1,0 +1,130 @@
+"""Headless ``--video`` analysis on real footage: every frame analysed, outputs consistent with the
+video, written atomically; folders of clips; bad input refused with a one-line error."""
+import json
+
+import cv2
+import pytest
+from app_fakes import CLASS_NAMES, make_checkpoint
+
+import main
+from app.scoring import NO_ACTION
+
+
+def _frame_count(path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+@pytest.fixture(scope="module")
+def pair_model(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2)
+
+
+@pytest.fixture(scope="module")
+def ntu_run(videos_dir, pair_model, tmp_path_factory):
+    """One analysis of the real two-person NTU clip with every output requested."""
+    out = tmp_path_factory.mktemp("out")
+    video = videos_dir / "ntu_sample.avi"
+    code = main.main(["--video", str(video), "--model", str(pair_model), "--out", str(out / "a.mp4"),
+                      "--timeline", str(out / "t.json"), "--csv", str(out / "s.csv"), "--device", "cpu"])
+    return code, video, out
+
+
+def test_timeline_counts_every_frame_of_the_video(ntu_run, pair_model):
+    code, video, out = ntu_run
+    assert code == 0
+    timeline = json.loads((out / "t.json").read_text())
+    assert timeline["frames"] == _frame_count(video) == 72
+    assert timeline["fps"] == pytest.approx(30.0)
+    assert 0 < timeline["frames_with_pose"] <= timeline["frames"]
+    assert timeline["video"] == str(video) and timeline["model"] == str(pair_model)
+    windows = timeline["windows"]
+    assert windows, "no window was recognised on a 2.4 s clip with people in it"
+    ts = [w["t"] for w in windows]
+    assert ts == sorted(ts) and 0 < ts[0] and ts[-1] <= 73 / 30 + 1e-6  # AVI timestamps start at 2/30 s
+    for w in windows:
+        assert [t["label"] for t in w["top"]] and all(t["label"] in CLASS_NAMES for t in w["top"])
+        scores = [t["score"] for t in w["top"]]
+        assert scores == sorted(scores, reverse=True) and sum(scores) <= 1.0001
+    assert timeline["dominant"]["label"] in CLASS_NAMES + [NO_ACTION]
+    for seg in timeline["segments"]:
+        assert set(seg) == {"person", "start_s", "end_s", "label", "score"}
+        assert 0 <= seg["start_s"] <= seg["end_s"] <= 73 / 30 + 1e-6
+
+
+def test_annotated_video_has_every_frame(ntu_run):
+    _, video, out = ntu_run
+    annotated = out / "a.mp4"
+    assert _frame_count(annotated) == _frame_count(video)
+    cap = cv2.VideoCapture(str(annotated))
+    assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (1920, 1080)
+    cap.release()
+
+
+def test_csv_holds_the_segments_and_no_temporary_files_remain(ntu_run):
+    _, _, out = ntu_run
+    lines = (out / "s.csv").read_text().splitlines()
+    timeline = json.loads((out / "t.json").read_text())
+    assert lines[0] == "person,start_s,end_s,label,score"
+    assert len(lines) - 1 == len(timeline["segments"])
+    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "s.csv", "t.json"]
+
+
+@pytest.fixture(scope="module")
+def clip_folder(videos_dir, tmp_path_factory):
+    """Two short real clips (downscaled cuts of ntu_sample.avi) and one broken 'video'."""
+    folder = tmp_path_factory.mktemp("clips")
+    cap = cv2.VideoCapture(str(videos_dir / "ntu_sample.avi"))
+    frames = [cv2.resize(cap.read()[1], (480, 270)) for _ in range(40)]
+    cap.release()
+    for name, part in (("a_first.avi", frames[:20]), ("b_second.avi", frames[20:])):
+        writer = cv2.VideoWriter(str(folder / name), cv2.VideoWriter_fourcc(*"MJPG"), 30, (480, 270))
+        for frame in part:
+            writer.write(frame)
+        writer.release()
+    (folder / "c_broken.mp4").write_bytes(b"this is not a video")
+    return folder
+
+
+def test_folder_of_clips_reports_one_dominant_line_per_clip(clip_folder, tmp_path, capsys):
+    model = make_checkpoint(tmp_path / "one.pt", window_seconds=0.5)
+    code = main.main(["--video", str(clip_folder), "--model", str(model), "--timeline", str(tmp_path / "tl")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    dominant = [line for line in printed.splitlines() if line.startswith("dominant: ")]
+    assert [line.rsplit("clip=", 1)[1] for line in dominant] == ["a_first.avi", "b_second.avi"]
+    assert "skipped c_broken.mp4" in printed
+    written = sorted(p.name for p in (tmp_path / "tl").iterdir())
+    assert written == ["a_first.timeline.json", "b_second.timeline.json"]
+    assert json.loads((tmp_path / "tl" / "a_first.timeline.json").read_text())["frames"] == 20
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (lambda d: d / "missing.mp4", "not found"),
+    (lambda d: _write(d / "empty.mp4", b""), "empty"),
+    (lambda d: _write(d / "text.avi", b"hello"), "not a readable video"),
+    (lambda d: d, "no video files"),
+])
+def test_bad_video_input_is_a_one_line_error(tmp_path, capsys, make_input, message):
+    model = make_checkpoint(tmp_path / "m.pt")
+    target = make_input(tmp_path)
+    code = main.main(["--video", str(target), "--model", str(model), "--timeline", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_bad_checkpoint_is_refused(tmp_path, videos_dir, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    code = main.main(["--video", str(videos_dir / "ntu_sample.avi"), "--model", str(bad)])
+    assert code == 2 and "bad.pt" in capsys.readouterr().err
