@@ -13,14 +13,15 @@ from pose.mediapipe_estimator import PersonLandmarks
 CLASS_NAMES = ["wave", "clap", "squat", "walk"]
 
 
-def make_checkpoint(path: Path, num_person: int = 1, window_seconds: float = 1.0, seed: int = 0) -> Path:
+def make_checkpoint(path: Path, num_person: int = 1, window_seconds: float = 1.0, seed: int = 0,
+                    class_names: list[str] = CLASS_NAMES) -> Path:
     """A tiny HCN checkpoint (32-frame window, 30 fps) with random weights."""
     import torch
 
     torch.manual_seed(seed)
-    model = build_model("hcn", len(CLASS_NAMES), layout="ntu25", num_person=num_person, window=32)
+    model = build_model("hcn", len(class_names), layout="ntu25", num_person=num_person, window=32)
     return save_checkpoint(path, model, {
-        "class_names": CLASS_NAMES, "window": 32, "window_seconds": window_seconds, "fps": 30.0,
+        "class_names": list(class_names), "window": 32, "window_seconds": window_seconds, "fps": 30.0,
         "stream": "joint", "normalization": "center_first_spine", "dataset": "synthetic",
     })
 

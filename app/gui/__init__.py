@@ -1,0 +1,1 @@
+"""The PyQt6 desktop window: live video with skeletons, actions per person, timeline, controls."""

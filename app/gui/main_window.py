@@ -1,0 +1,416 @@
+"""The main window: live video with skeletons, the action of each person, a timeline, controls.
+
+    python main.py [--source CAMERA_INDEX|VIDEO_FILE] [--model CHECKPOINT] [--device auto|cpu|cuda]
+                   [--persons 1|2] [--screenshot PNG --quit-after SECONDS]
+
+The window owns one :class:`app.engine.RealtimeEngine` at a time; changing the source or the model
+starts a fresh one. Every problem the user can cause (no camera, a bad file, a bad checkpoint, a
+camera unplugged mid-run) is shown in the message strip and the window stays usable. Other
+workflows plug in with :meth:`MainWindow.add_panel` and the ``engine_changed`` signal (their
+panels subscribe to the engine's frames).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+                             QTabWidget, QVBoxLayout, QWidget)
+
+from app.engine import RealtimeEngine
+from app.gui.action_panel import ActionPanel
+from app.gui.controls import ControlBar
+from app.gui.message_bar import MessageBar
+from app.gui.timeline_view import TimelineView
+from app.gui.video_view import VideoView
+from app.metrics import LatencyStats, RateMeter
+from app.model_catalog import shipped_models, startup_model
+from app.pipeline import ActionPipeline, PipelineConfig, is_absent
+from app.recognizer import Recognizer
+from app.recording import ClipRecorder
+from app.sources import CameraSource, open_source
+from app.timeline import SegmentBuilder
+from core.atomic import atomic_path
+from core.errors import InputError
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
+MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
+SHORTCUTS = (
+    ("Space", "start / stop"), ("Ctrl+O", "open a video file"), ("Ctrl+M", "open a checkpoint"),
+    ("R", "record a clip / stop recording"), ("Ctrl+S", "save a screenshot"),
+    ("+ / -", "raise / lower the threshold"), ("F11", "full screen"), ("Esc", "dismiss the message"),
+    ("F1", "this list"), ("Ctrl+Q", "quit"),
+)
+
+
+def default_output_dir() -> Path:
+    """Where clips and screenshots go: the user's Videos folder (else home) / action-recognition."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+    return Path(base or Path.home()) / "action-recognition"
+
+
+@dataclass
+class WindowOptions:
+    """What the window starts with (from the command line)."""
+
+    source: str = "0"
+    model: Path | None = None  # None: the shipped default
+    device: str = "auto"
+    persons: int | None = None
+    output_dir: Path = field(default_factory=default_output_dir)
+
+
+class MainWindow(QMainWindow):
+    """The application window. Public methods are what the controls, tests and plug-ins call."""
+
+    engine_event = pyqtSignal(str)  # emitted by engine threads, handled on the GUI thread
+    engine_changed = pyqtSignal(object)  # the new RealtimeEngine, or None when stopped
+
+    def __init__(self, options: WindowOptions | None = None) -> None:
+        super().__init__()
+        self.options = options or WindowOptions()
+        self.output_dir = self.options.output_dir
+        self.config = PipelineConfig(persons=self.options.persons)
+        self.recognizer: Recognizer | None = None
+        self.engine: RealtimeEngine | None = None
+        self.source_spec: str | None = None
+        self.source_fps: float | None = None
+        self.recorder: ClipRecorder | None = None
+        self.segments = SegmentBuilder()
+        self.latency = LatencyStats()
+        self.display_rate = RateMeter()
+        self._last_t = 0.0
+        self.setWindowTitle("Action recognition")
+        self.resize(1280, 800)
+        self._build()
+        self._build_actions()
+        self.engine_event.connect(self._on_engine_event)
+        self.video.painted.connect(self._on_painted)
+        self._readout_timer = QTimer(self)
+        self._readout_timer.timeout.connect(self._update_readout)
+        self._readout_timer.start(500)
+        self.controls.show_threshold(self.config.threshold)
+        self.controls.show_running(False)
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.controls = ControlBar()
+        self.message = MessageBar()
+        self.video = VideoView()
+        self.video.set_placeholder("Starting…")
+        self.actions_panel = ActionPanel()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.actions_panel, "Actions")
+        self.side_tabs.setMinimumWidth(300)
+        self.timeline = TimelineView()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.video)
+        split.addWidget(self.side_tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 4, 4, 4)
+        for widget, stretch in ((self.controls, 0), (self.message, 0), (split, 1), (self.timeline, 0)):
+            column.addWidget(widget, stretch)
+        self.setCentralWidget(central)
+        self.readout = QLabel()
+        self.statusBar().addWidget(self.readout, 1)
+        c = self.controls
+        c.source_chosen.connect(self.open_source)
+        c.open_file_requested.connect(self.choose_video_file)
+        c.model_chosen.connect(self.load_model)
+        c.open_model_requested.connect(self.choose_model_file)
+        c.threshold_changed.connect(self.set_threshold)
+        c.start_stop_clicked.connect(self.toggle_running)
+        c.record_clicked.connect(self.toggle_recording)
+        c.screenshot_clicked.connect(self.save_screenshot)
+        for button in (c.start_stop, c.record, c.screenshot):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _build_actions(self) -> None:
+        def action(menu, text: str, keys, slot) -> QAction:
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in (keys if isinstance(keys, tuple) else (keys,))])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        action(file_menu, "Open video…", "Ctrl+O", self.choose_video_file)
+        action(file_menu, "Open checkpoint…", "Ctrl+M", self.choose_model_file)
+        action(file_menu, "Save screenshot", "Ctrl+S", lambda: self.save_screenshot())
+        action(file_menu, "Record clip", "R", self.toggle_recording)
+        action(file_menu, "Quit", "Ctrl+Q", self.close)
+        run_menu = bar.addMenu("&Run")
+        action(run_menu, "Start / stop", "Space", self.toggle_running)
+        action(run_menu, "Raise threshold", ("+", "="), lambda: self.set_threshold(self.config.threshold + 0.05))
+        action(run_menu, "Lower threshold", "-", lambda: self.set_threshold(self.config.threshold - 0.05))
+        view_menu = bar.addMenu("&View")
+        action(view_menu, "Full screen", "F11", self._toggle_full_screen)
+        action(view_menu, "Dismiss message", "Esc", self.message.clear)
+        help_menu = bar.addMenu("&Help")
+        action(help_menu, "Keyboard shortcuts", "F1", self._show_shortcuts)
+
+    def add_panel(self, widget: QWidget, title: str) -> None:
+        """Add a tab beside "Actions" (e.g. a workflow that records the user's own actions)."""
+        self.side_tabs.addTab(widget, title)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def show_error(self, text: str, action_text: str | None = None, action=None) -> None:
+        self.message.show_message(text, "error", action_text, action)
+
+    def show_info(self, text: str, action_text: str | None = None, action=None) -> None:
+        self.message.show_message(text, "info", action_text, action)
+
+    # --- model ----------------------------------------------------------------------------------
+
+    def start_up(self) -> None:
+        """Load the starting model and open the starting source (called once the window shows)."""
+        model = self.options.model or startup_model()
+        if model is not None:
+            self.load_model(str(model), restart=False)
+        self.open_source(self.options.source)
+        if model is None:
+            self.controls.show_models(shipped_models(), None)
+        if model is None and not self.message.text():  # a source problem is the more pressing news
+            self.show_error("No model found in assets/models/: showing poses only. "
+                            "Open a checkpoint with Ctrl+M.", "Open checkpoint…", self.choose_model_file)
+
+    def load_model(self, path: str, restart: bool = True) -> bool:
+        """Switch to the checkpoint at ``path``; on failure keep the current model and say why."""
+        try:
+            recognizer = Recognizer(path, self.options.device)
+        except InputError as err:
+            self.show_error(str(err))
+            self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+            return False
+        self.recognizer = recognizer
+        self.controls.show_models(shipped_models(), recognizer.path)
+        self.setWindowTitle(f"Action recognition — {recognizer.name}")
+        if restart and self.source_spec is not None:
+            self.open_source(self.source_spec)
+        return True
+
+    def choose_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", MODEL_FILTER)
+        if path:
+            self.load_model(path)
+        else:
+            self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+
+    def set_threshold(self, value: float) -> None:
+        self.config.threshold = min(1.0, max(0.0, round(value, 2)))
+        self.controls.show_threshold(self.config.threshold)
+
+    # --- source and engine ----------------------------------------------------------------------
+
+    def open_source(self, spec: str) -> bool:
+        """Run on ``spec`` (a camera index as text, or a video file / image folder path)."""
+        self.stop()
+        self.source_spec = spec
+        self.controls.show_source(spec)
+        try:
+            source = open_source(spec)
+        except InputError as err:
+            self.video.set_placeholder("No video")
+            if spec.isdigit():
+                self.show_error(f"No camera: {err}. Open a video file instead?", "Open video file…",
+                                self.choose_video_file)
+            else:
+                self.show_error(str(err), "Open video file…", self.choose_video_file)
+            return False
+        self.message.clear()
+        self.source_fps = source.fps
+        pipeline = ActionPipeline(self.recognizer, self.config)
+        pair_model = self.recognizer is not None and self.recognizer.num_person > 1
+        self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
+        if pair_model:
+            self.actions_panel.cards[0].setTitle("Both people")
+        self.timeline.set_persons(len(self.actions_panel.cards))
+        self.segments = SegmentBuilder()
+        self.latency.clear()
+        self.display_rate.clear()
+        self._last_t = 0.0
+        self.engine = RealtimeEngine(source, pipeline, on_event=self.engine_event.emit,
+                                     pace=not isinstance(source, CameraSource))
+        self.engine.start()
+        self.controls.show_running(True)
+        self.engine_changed.emit(self.engine)
+        return True
+
+    def choose_video_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
+        if path:
+            self.open_source(path)
+        elif self.source_spec is not None:
+            self.controls.show_source(self.source_spec)
+
+    def stop(self) -> None:
+        """Stop the engine (and any recording); the last frame stays on screen."""
+        if self.recorder is not None:
+            self.toggle_recording()
+        if self.engine is not None:
+            engine, self.engine = self.engine, None
+            engine.stop()
+            self.engine_changed.emit(None)
+        self.controls.show_running(False)
+
+    def start(self) -> None:
+        if self.source_spec is not None:
+            self.open_source(self.source_spec)
+
+    def toggle_running(self) -> None:
+        if self.engine is not None:
+            self.stop()
+        else:
+            self.start()
+
+    def _on_engine_event(self, kind: str) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        if kind == "frame":
+            live = engine.latest_frame()
+            if live is not None:
+                self._show_frame(live)
+        elif kind == "actions":
+            self._show_actions(engine.take_actions())
+        elif kind == "error":
+            errors = engine.take_errors()
+            if errors:
+                self.stop()
+                self.show_error("; ".join(errors), "Open video file…", self.choose_video_file)
+        elif kind == "ended":
+            self.show_info(f"End of {Path(self.source_spec).name}.", "Play again", self.start)
+            self.controls.show_running(False)
+
+    def _show_frame(self, live) -> None:
+        self.video.set_frame(live.display, token=live.captured)
+        self.display_rate.tick()
+        if live.t + 1.0 < self._last_t:  # the source started over
+            self.segments = SegmentBuilder()
+        self._last_t = live.t
+        if self.recognizer is None or self.recognizer.num_person == 1:
+            for m, present in enumerate(live.pose.present):
+                if not present:
+                    self.actions_panel.show_absent(m)
+
+    def _show_actions(self, states) -> None:
+        for state in states:
+            if is_absent(state):
+                self.actions_panel.show_absent(state.person)
+            else:
+                self.actions_panel.show_state(state)
+            self.segments.add(state)
+        if states:
+            now = max(self._last_t, states[-1].t)
+            self.segments.drop_before(now - self.timeline.span)
+            self.timeline.set_segments(self.segments.segments() + self.segments.open_segments(), now)
+
+    def _on_painted(self, captured: float) -> None:
+        self.latency.add(time.perf_counter() - captured)
+
+    def _update_readout(self) -> None:
+        parts = [f"display {self.display_rate.rate():.1f} fps"]
+        engine = self.engine
+        if engine is not None:
+            parts.append(f"pose {engine.pose_rate.rate():.1f} fps")
+            if self.recognizer is not None:
+                parts.append(f"labels {engine.label_rate.rate():.1f}/s")
+            parts.append(f"dropped {engine.dropped_frames}")
+        if len(self.latency):
+            parts.append(f"latency {self.latency.median() * 1000:.0f} ms (p95 {self.latency.p95() * 1000:.0f})")
+        if self.recognizer is not None:
+            parts.append(f"{self.recognizer.name} on {self.recognizer.device.type}")
+        else:
+            parts.append("no model")
+        if self.recorder is not None:
+            parts.append(f"● recording {self.recorder.frames} frames")
+        self.readout.setText(" · ".join(parts))
+
+    # --- recording and screenshots --------------------------------------------------------------
+
+    def toggle_recording(self) -> None:
+        """Start recording the source to a clip in ``output_dir``, or finish the current clip."""
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            if self.engine is not None:
+                self.engine.unsubscribe_capture(recorder.write)
+            try:
+                self.show_info(f"Saved clip {recorder.close()} ({recorder.frames} frames).")
+            except InputError as err:
+                self.show_error(str(err))
+        elif self.engine is None:
+            self.show_error("Start a source before recording.")
+        else:
+            path = self.output_dir / f"clip-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            fps = self.source_fps or self.engine.capture_rate.rate() or 30.0
+            self.recorder = ClipRecorder(path, fps)
+            self.engine.subscribe_capture(self.recorder.write)
+        self.controls.show_recording(self.recorder is not None)
+
+    def save_screenshot(self, path: str | Path | None = None) -> Path | None:
+        """Save the window as PNG to ``path`` (default: a timestamped file in ``output_dir``)."""
+        target = Path(path) if path else self.output_dir / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        try:
+            with atomic_path(target) as tmp:
+                if not self.grab().save(str(tmp), "PNG"):
+                    raise InputError(f"cannot write screenshot {target}")
+        except (InputError, OSError) as err:
+            self.show_error(f"screenshot not saved: {err}")
+            return None
+        if path is None:
+            self.show_info(f"Saved screenshot {target}.")
+        return target
+
+    # --- misc -----------------------------------------------------------------------------------
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _show_shortcuts(self) -> None:
+        text = "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", text)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.stop()
+        super().closeEvent(event)
+
+
+def options_from_args(args: argparse.Namespace) -> WindowOptions:
+    """The window's starting options from the parsed command line."""
+    return WindowOptions(source=args.source or "0", model=Path(args.model) if args.model else None,
+                         device=args.device, persons=args.persons)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """``python main.py [--source ...] [--model ...]``: open the window (and, for --screenshot,
+    save a picture of it after --quit-after seconds, default 5, and exit)."""
+    if args.quit_after is not None and args.quit_after <= 0:
+        raise InputError(f"--quit-after must be a positive number of seconds, got {args.quit_after}")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow(options_from_args(args))
+    window.show()
+    QTimer.singleShot(0, window.start_up)
+    status = {"code": 0}
+    quit_after = args.quit_after if args.quit_after is not None else (5.0 if args.screenshot else None)
+    if quit_after is not None:
+        def finish() -> None:
+            if args.screenshot and window.save_screenshot(args.screenshot) is None:
+                print(f"error: {window.message.text()}", file=sys.stderr)
+                status["code"] = 2
+            window.close()
+            app.quit()
+        QTimer.singleShot(int(quit_after * 1000), finish)
+    app.exec()
+    return status["code"]

@@ -1,0 +1,194 @@
+"""The PyQt6 window in offscreen mode: it plays a real video with overlay and labels, switches
+model and source, records and screenshots, and shows every user mistake in the window instead of
+failing. Checkpoints have random weights: labels are never asserted, only that they flow."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_fakes import CLASS_NAMES, make_checkpoint
+from PyQt6.QtGui import QImage
+
+from app.gui import main_window as mw
+from app.gui.main_window import MainWindow, WindowOptions
+from core.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+OTHER_CLASSES = ["jump", "sit", "kick"]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    return (make_checkpoint(folder / "first.pt"),
+            make_checkpoint(folder / "second.pt", seed=1, class_names=OTHER_CLASSES))
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, models):
+    windows = []
+
+    def make(source: str, model: Path | None = None) -> MainWindow:
+        window = MainWindow(WindowOptions(source=source, model=model or models[0], device="cpu",
+                                          output_dir=tmp_path / "out"))
+        qtbot.addWidget(window)
+        window.show()
+        window.start_up()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def _card_labels(window):
+    return [card.label.text() for card in window.actions_panel.cards]
+
+
+def test_plays_a_video_with_overlay_and_action_panel(make_window, qtbot, videos_dir):
+    window = make_window(str(videos_dir / "waving.avi"))
+    assert window.engine is not None and window.message.text() == ""
+    qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=15000)
+    first = window.video.frames_shown
+    qtbot.waitUntil(lambda: window.video.frames_shown > first + 5, timeout=15000)
+    qtbot.waitUntil(lambda: bool(window.engine.current_actions()), timeout=15000)
+    card = window.actions_panel.cards[0]
+    assert card.label.text() != "not seen"
+    assert [n.text() for n in card.names[:len(CLASS_NAMES)]] != [""] * len(CLASS_NAMES)
+    assert sum(bar.value() for bar in card.bars) > 0
+    qtbot.waitUntil(lambda: len(window.latency) > 3, timeout=5000)
+    window._update_readout()
+    text = window.readout.text()
+    assert "fps" in text and "latency" in text and "on cpu" in text
+
+
+def test_overlay_draws_the_skeleton(make_window, qtbot, videos_dir):
+    window = make_window(str(videos_dir / "waving.avi"))
+    seen = []
+    window.engine.subscribe_frames(seen.append)
+    qtbot.waitUntil(lambda: any(f.pose.present.any() for f in seen), timeout=15000)
+    live = next(f for f in seen if f.pose.present.any())
+    plain = live.frame[..., ::-1]
+    assert live.display.shape == plain.shape  # 640 wide: not resized
+    changed = np.any(live.display != plain, axis=2)
+    assert 200 < changed.sum() < 0.5 * changed.size  # bones and joints drawn, not a repaint
+
+
+def test_switching_model_and_source(make_window, qtbot, videos_dir, models):
+    window = make_window(str(videos_dir / "waving.avi"))
+    qtbot.waitUntil(lambda: bool(window.engine.current_actions()), timeout=15000)
+    first_engine = window.engine
+    assert window.load_model(str(models[1]))
+    assert window.engine is not first_engine and "second" in window.windowTitle()
+    assert window.controls.model.currentText() == "second"
+    qtbot.waitUntil(lambda: any(s.top for s in window.engine.current_actions().values()), timeout=15000)
+    state = next(s for s in window.engine.current_actions().values() if s.top)
+    assert {name for name, _ in state.top} <= set(OTHER_CLASSES)
+    assert window.open_source(str(videos_dir / "walking.avi"))
+    assert window.controls.source.currentText() == "walking.avi"
+    shown = window.video.frames_shown
+    qtbot.waitUntil(lambda: window.video.frames_shown > shown + 3, timeout=15000)
+
+
+def test_missing_camera_shows_a_message_and_offers_a_file(make_window, qtbot, videos_dir):
+    window = make_window("7")  # no such camera here
+    assert window.engine is None
+    text = window.message.text()
+    assert "camera" in text.lower() and window.message.level == "error"
+    assert window.message._action.text() == "Open video file…"
+    assert not window.video.has_frame()
+    # the window is still usable: a file plays
+    assert window.open_source(str(videos_dir / "walking.avi"))
+    assert window.message.text() == ""
+    qtbot.waitUntil(lambda: window.video.frames_shown > 2, timeout=15000)
+
+
+def test_bad_files_show_messages_and_keep_the_window_usable(make_window, qtbot, videos_dir, tmp_path, models):
+    window = make_window(str(videos_dir / "walking.avi"))
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"\x00garbage")
+    assert not window.load_model(str(broken))
+    assert "broken.pt" in window.message.text()
+    assert window.recognizer.path == models[0] and window.controls.model.currentText() == "first"
+    text_file = tmp_path / "notes.mp4"
+    text_file.write_text("not a video")
+    assert not window.open_source(str(text_file))
+    assert "notes.mp4" in window.message.text() and window.engine is None
+    assert window.open_source(str(videos_dir / "walking.avi"))
+    qtbot.waitUntil(lambda: window.video.frames_shown > 2, timeout=15000)
+
+
+def test_camera_lost_mid_run_is_a_message(make_window, qtbot, monkeypatch, videos_dir):
+    from core.video import VideoReader
+
+    class Unplugged(VideoReader):
+        def __iter__(self):
+            for i, item in enumerate(super().__iter__()):
+                if i == 10:
+                    raise InputError("camera 0 stopped delivering frames (unplugged?)")
+                yield item
+
+    monkeypatch.setattr(mw, "open_source", lambda spec: Unplugged(videos_dir / "walking.avi"))
+    window = make_window("0")
+    qtbot.waitUntil(lambda: "stopped delivering" in window.message.text(), timeout=15000)
+    assert window.engine is None and window.controls.start_stop.text() == "Start"
+
+
+def test_no_shipped_model_shows_poses_and_says_so(qtbot, tmp_path, monkeypatch, videos_dir):
+    monkeypatch.setattr(mw, "startup_model", lambda: None)
+    window = MainWindow(WindowOptions(source=str(videos_dir / "walking.avi"), output_dir=tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_up()
+    try:
+        assert "No model" in window.message.text() and window.recognizer is None
+        qtbot.waitUntil(lambda: window.video.frames_shown > 2, timeout=15000)
+    finally:
+        window.close()
+
+
+def test_record_clip_and_screenshot(make_window, qtbot, videos_dir, tmp_path):
+    window = make_window(str(videos_dir / "walking.avi"))
+    window.toggle_recording()
+    assert window.recorder is not None and window.controls.record.isChecked()
+    qtbot.waitUntil(lambda: window.recorder.frames >= 10, timeout=15000)
+    window.toggle_recording()
+    clips = list((tmp_path / "out").glob("clip-*.mp4"))
+    assert len(clips) == 1 and "Saved clip" in window.message.text()
+    shot = window.save_screenshot()
+    image = QImage(str(shot))
+    assert not image.isNull() and image.width() == window.width()
+
+
+def test_threshold_keys_and_start_stop(make_window, qtbot, videos_dir):
+    from PyQt6.QtCore import Qt
+
+    window = make_window(str(videos_dir / "walking.avi"))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    before = window.config.threshold
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert window.config.threshold == pytest.approx(before + 0.05)
+    assert window.controls.threshold.value() == round((before + 0.05) * 100)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.engine is None and window.controls.start_stop.text() == "Start"
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.engine is not None
+
+
+def test_screenshot_option_writes_a_png_of_the_window(tmp_path, videos_dir, models):
+    shot = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--source", str(videos_dir / "waving.avi"),
+                           "--model", str(models[0]), "--device", "cpu", "--screenshot", str(shot),
+                           "--quit-after", "3"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    image = QImage(str(shot))
+    assert not image.isNull() and image.width() >= 640 and image.height() >= 480
+    ptr = image.convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(ptr.constBits().asstring(ptr.sizeInBytes()), np.uint8)
+    assert pixels.std() > 20  # not blank
+    assert not list(tmp_path.glob(".shot.png*"))  # no temporary file left behind
