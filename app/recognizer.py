@@ -33,9 +33,14 @@ class Subject:
 class Recognizer:
     """A loaded checkpoint ready for live and offline inference."""
 
-    def __init__(self, checkpoint: str | Path, device: str = "auto") -> None:
+    def __init__(self, checkpoint: str | Path, device: str = "auto", cpu_threads: int | None = 1) -> None:
+        """``cpu_threads``: torch's intra-op threads when running on the CPU (process-wide). One by
+        default: the pose stage runs beside inference and needs the other cores, and on a busy
+        machine several threads per small convolution cost more in synchronisation than they gain."""
         self.path = Path(checkpoint)
         self.device = resolve_device(device)
+        if self.device.type == "cpu" and cpu_threads:
+            torch.set_num_threads(cpu_threads)
         model, meta = load_checkpoint(self.path, device=self.device)
         missing = [k for k in ("class_names", "window", "fps") if not meta.get(k)]
         if missing:
@@ -48,7 +53,10 @@ class Recognizer:
         self.fps: float = float(meta["fps"])
         self.window_seconds: float = float(meta.get("window_seconds") or meta["window"] / self.fps)
         self.layout: str = meta["layout"]
-        self.spec = InputSpec.from_dict(meta)
+        try:
+            self.spec = InputSpec.from_dict(meta)
+        except InputError as err:
+            raise InputError(f"checkpoint {self.path}: {err}") from None
         self.last_inference_s = 0.0
         self._warm_up()
 
