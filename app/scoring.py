@@ -33,17 +33,19 @@ class ActionState:
 def joint_motion(window: np.ndarray, fps: float, person: int = 0) -> float:
     """How much a person moves in a canonical window (3, T, V, M), in metres per second.
 
-    The speed of each joint is averaged over the frames where the person is present in two
-    consecutive frames; the fastest joint counts, so that a waving hand is motion even when the
-    rest of the body is still. Returns 0 when there is no such pair of frames.
+    For each joint, the extent of its path (the diagonal of the box around its positions in the
+    frames where the person is present) divided by the time covered; the largest over the joints
+    counts, so a waving hand is motion even when the rest of the body is still. Extents, unlike
+    summed frame-to-frame steps, hardly grow with pose-estimation jitter. 0 for fewer than two
+    frames with the person.
     """
     x = np.asarray(window[..., person], dtype=np.float32)  # (3, T, V)
-    present = np.any(x != 0, axis=(0, 2))
-    pairs = present[1:] & present[:-1]
-    if not pairs.any():
+    present = np.flatnonzero(np.any(x != 0, axis=(0, 2)))
+    if present.size < 2:
         return 0.0
-    step = np.linalg.norm(np.diff(x, axis=1), axis=0)[pairs]  # (pairs, V) metres per frame
-    return float(step.mean(axis=0).max() * fps)
+    seen = x[:, present]
+    extent = np.linalg.norm(seen.max(axis=1) - seen.min(axis=1), axis=0)  # (V,) metres
+    return float(extent.max() * fps / (present[-1] - present[0]))
 
 
 class ScoreSmoother:
