@@ -9,7 +9,9 @@ from pose.drawing import draw_skeleton
 from pose.extract import extract_skeleton
 from pose.layouts import NTU25
 from pose.mapping import KINECT_AXES
-from pose.mediapipe_estimator import PersonLandmarks
+from core.errors import InputError
+from pose.mediapipe_estimator import (MASK_LEVELS, MediaPipePoseEstimator, PersonLandmarks,
+                                      _landmark_model_path, paint_out, same_person)
 from pose.stage import PoseStage
 
 J = NTU25.index
@@ -167,3 +169,35 @@ def test_extract_skeleton_writes_the_canonical_array(videos_dir, tmp_path):
     assert (np.abs(skeleton).sum(axis=(0, 2)) > 0).all()  # both people in every frame
     assert (skeleton[1, :, J("head")] > skeleton[1, :, J("spine_base")]).all()  # y up
     assert (skeleton[0, :, J("spine_base"), 0] > skeleton[0, :, J("spine_base"), 1]).all()  # slot 0 at larger x
+
+
+# --- the two-person search helpers --------------------------------------------------------------
+
+def test_paint_out_hides_the_found_person_and_keeps_the_rest():
+    rgb = np.random.default_rng(0).integers(0, 255, (SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    person = _person(-0.6)
+    masked = paint_out(rgb, [person], MASK_LEVELS[0])
+    changed = np.any(masked != rgb, axis=2)
+    x0, y0, x1, y1 = person.box()
+    torso = person.image_xy[[11, 12, 23, 24]].mean(axis=0).astype(int)
+    assert changed[torso[1], torso[0]]
+    assert not changed[:, int(x1) + 20:].any()  # nothing right of the person is touched
+    assert changed.sum() > 0.1 * (x1 - x0) * (y1 - y0)
+    wider = np.any(paint_out(rgb, [person], MASK_LEVELS[-1]) != rgb, axis=2)
+    assert wider.sum() > changed.sum()
+
+
+def test_same_person_tells_overlapping_people_apart():
+    a = _person(-0.1)
+    assert same_person(a, PersonLandmarks(a.image_xy + 3.0, a.world, a.visibility))
+    assert not same_person(a, _person(0.25))  # side by side, boxes overlapping
+
+
+def test_estimator_refuses_bad_settings():
+    with pytest.raises(InputError, match="persons"):
+        MediaPipePoseEstimator(persons=3)
+    with pytest.raises(InputError, match="model_complexity"):
+        MediaPipePoseEstimator(model_complexity=5)
+    if not _landmark_model_path(2).exists():  # not in the wheel: never try to download it
+        with pytest.raises(InputError, match="pose_landmark_heavy"):
+            MediaPipePoseEstimator(model_complexity=2)
