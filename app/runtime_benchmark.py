@@ -121,7 +121,7 @@ def measure_gui(video: Path, model: Path, seconds: float, persons: int | None = 
         counts = {"labels": 0, "restarts": 0}
         window.video.painted.connect(lambda captured: latencies.append(time.perf_counter() - captured))
 
-        def on_event(kind: str) -> None:
+        def on_event(engine, kind: str) -> None:
             if kind == "actions":
                 counts["labels"] += 1
             elif kind == "ended":  # loop the clip like an endless camera

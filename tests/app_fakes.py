@@ -87,3 +87,22 @@ def frames(count: int, fps: float = 30.0, size: tuple[int, int] = (64, 48)):
 
 def frame_time(frame: np.ndarray) -> float:
     return float(np.frombuffer(frame.reshape(-1)[:8].tobytes(), np.float64)[0])
+
+
+def cut_clip(source: Path, target: Path, start: int, count: int, size: tuple[int, int] = (480, 270)) -> Path:
+    """Write frames ``start .. start+count`` of a real video, resized, as an MJPG .avi at 30 fps."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(source))
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"MJPG"), 30, size)
+    index = 0
+    while index < start + count:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if index >= start:
+            writer.write(cv2.resize(frame, size))
+        index += 1
+    cap.release()
+    writer.release()
+    return target

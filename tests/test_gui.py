@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_fakes import CLASS_NAMES, make_checkpoint
+from app_fakes import CLASS_NAMES, cut_clip, make_checkpoint
 from PyQt6.QtGui import QImage
 
 from app.gui import main_window as mw
@@ -161,6 +161,25 @@ def test_record_clip_and_screenshot(make_window, qtbot, videos_dir, tmp_path):
     shot = window.save_screenshot()
     image = QImage(str(shot))
     assert not image.isNull() and image.width() == window.width()
+
+
+def test_end_of_video_offers_to_play_again(make_window, qtbot, videos_dir, tmp_path):
+    clip = cut_clip(videos_dir / "walking.avi", tmp_path / "short.avi", 0, 15)
+    window = make_window(str(clip))
+    qtbot.waitUntil(lambda: "End of short.avi" in window.message.text(), timeout=15000)
+    assert window.engine is None and window.controls.start_stop.text() == "Start"
+    assert window.video.has_frame()  # the last frame stays on screen
+    window.message._action.click()  # "Play again"
+    assert window.engine is not None and window.message.text() == ""
+
+
+def test_model_list_is_refreshed_when_opened(make_window, monkeypatch, videos_dir, models):
+    window = make_window(str(videos_dir / "walking.avi"))
+    monkeypatch.setattr(mw, "shipped_models", lambda: [models[1]])
+    window.controls.model.about_to_open.emit()
+    items = [window.controls.model.itemText(i) for i in range(window.controls.model.count())]
+    assert items == ["second", "first", "Open checkpoint…"]
+    assert window.controls.model.currentText() == "first"
 
 
 def test_threshold_keys_and_start_stop(make_window, qtbot, videos_dir):

@@ -4,7 +4,7 @@ import json
 
 import cv2
 import pytest
-from app_fakes import CLASS_NAMES, make_checkpoint
+from app_fakes import CLASS_NAMES, cut_clip, make_checkpoint
 
 import main
 from app.scoring import NO_ACTION
@@ -78,14 +78,8 @@ def test_csv_holds_the_segments_and_no_temporary_files_remain(ntu_run):
 def clip_folder(videos_dir, tmp_path_factory):
     """Two short real clips (downscaled cuts of ntu_sample.avi) and one broken 'video'."""
     folder = tmp_path_factory.mktemp("clips")
-    cap = cv2.VideoCapture(str(videos_dir / "ntu_sample.avi"))
-    frames = [cv2.resize(cap.read()[1], (480, 270)) for _ in range(40)]
-    cap.release()
-    for name, part in (("a_first.avi", frames[:20]), ("b_second.avi", frames[20:])):
-        writer = cv2.VideoWriter(str(folder / name), cv2.VideoWriter_fourcc(*"MJPG"), 30, (480, 270))
-        for frame in part:
-            writer.write(frame)
-        writer.release()
+    cut_clip(videos_dir / "ntu_sample.avi", folder / "a_first.avi", 0, 20)
+    cut_clip(videos_dir / "ntu_sample.avi", folder / "b_second.avi", 20, 20)
     (folder / "c_broken.mp4").write_bytes(b"this is not a video")
     return folder
 

@@ -14,6 +14,16 @@ OPEN_FILE = "__open_file__"
 OPEN_MODEL = "__open_model__"
 
 
+class PopupComboBox(QComboBox):
+    """A combo box that announces when its list is about to open (so it can be refreshed)."""
+
+    about_to_open = pyqtSignal()
+
+    def showPopup(self) -> None:  # noqa: N802 (Qt name)
+        self.about_to_open.emit()
+        super().showPopup()
+
+
 class ControlBar(QWidget):
     """Pickers and buttons; ``source_chosen`` carries a camera index as text or a file path."""
 
@@ -35,7 +45,7 @@ class ControlBar(QWidget):
         for i in CAMERA_INDICES:
             self.source.addItem(f"Camera {i}", str(i))
         self.source.addItem("Open video file…", OPEN_FILE)
-        self.model = QComboBox()
+        self.model = PopupComboBox()
         self.model.setToolTip("Checkpoint to recognise with (Ctrl+M opens a file)")
         self.model.setMinimumContentsLength(14)
         self.model.addItem("Open checkpoint…", OPEN_MODEL)

@@ -68,7 +68,7 @@ class WindowOptions:
 class MainWindow(QMainWindow):
     """The application window. Public methods are what the controls, tests and plug-ins call."""
 
-    engine_event = pyqtSignal(str)  # emitted by engine threads, handled on the GUI thread
+    engine_event = pyqtSignal(object, str)  # (engine, kind) from engine threads, to the GUI thread
     engine_changed = pyqtSignal(object)  # the new RealtimeEngine, or None when stopped
 
     def __init__(self, options: WindowOptions | None = None) -> None:
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         c.source_chosen.connect(self.open_source)
         c.open_file_requested.connect(self.choose_video_file)
         c.model_chosen.connect(self.load_model)
+        c.model.about_to_open.connect(self.refresh_models)
         c.open_model_requested.connect(self.choose_model_file)
         c.threshold_changed.connect(self.set_threshold)
         c.start_stop_clicked.connect(self.toggle_running)
@@ -192,7 +193,7 @@ class MainWindow(QMainWindow):
             recognizer = Recognizer(path, self.options.device)
         except InputError as err:
             self.show_error(str(err))
-            self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+            self.refresh_models()
             return False
         self.recognizer = recognizer
         self.controls.show_models(shipped_models(), recognizer.path)
@@ -201,12 +202,16 @@ class MainWindow(QMainWindow):
             self.open_source(self.source_spec)
         return True
 
+    def refresh_models(self) -> None:
+        """Re-list the shipped checkpoints (new ones appear without a restart)."""
+        self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+
     def choose_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", MODEL_FILTER)
         if path:
             self.load_model(path)
         else:
-            self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+            self.refresh_models()
 
     def set_threshold(self, value: float) -> None:
         self.config.threshold = min(1.0, max(0.0, round(value, 2)))
@@ -241,9 +246,10 @@ class MainWindow(QMainWindow):
         self.latency.clear()
         self.display_rate.clear()
         self._last_t = 0.0
-        self.engine = RealtimeEngine(source, pipeline, on_event=self.engine_event.emit,
-                                     pace=not isinstance(source, CameraSource))
-        self.engine.start()
+        engine = RealtimeEngine(source, pipeline, pace=not isinstance(source, CameraSource),
+                                on_event=lambda kind: self.engine_event.emit(engine, kind))
+        self.engine = engine
+        engine.start()
         self.controls.show_running(True)
         self.engine_changed.emit(self.engine)
         return True
@@ -275,9 +281,8 @@ class MainWindow(QMainWindow):
         else:
             self.start()
 
-    def _on_engine_event(self, kind: str) -> None:
-        engine = self.engine
-        if engine is None:
+    def _on_engine_event(self, engine: RealtimeEngine, kind: str) -> None:
+        if engine is not self.engine:  # a late event of an engine already replaced or stopped
             return
         if kind == "frame":
             live = engine.latest_frame()
@@ -291,8 +296,10 @@ class MainWindow(QMainWindow):
                 self.stop()
                 self.show_error("; ".join(errors), "Open video file…", self.choose_video_file)
         elif kind == "ended":
-            self.show_info(f"End of {Path(self.source_spec).name}.", "Play again", self.start)
-            self.controls.show_running(False)
+            recording = self.recorder is not None
+            self.stop()  # also finishes a recording and reports it in the message strip
+            note = f" {self.message.text()}" if recording else ""
+            self.show_info(f"End of {Path(self.source_spec).name}.{note}", "Play again", self.start)
 
     def _show_frame(self, live) -> None:
         self.video.set_frame(live.display, token=live.captured)
