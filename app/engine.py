@@ -20,6 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
+import cv2
 import numpy as np
 
 from app.metrics import RateMeter
@@ -235,5 +236,5 @@ class RealtimeEngine:
         image, scale = scaled(frame, self.display_width)
         actions = self.current_actions()
         draw_overlay(image, pose, actions, scale)
-        rgb = image[..., ::-1].copy()
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return LiveFrame(index, t, captured, frame, pose, rgb, actions)

@@ -52,12 +52,14 @@ class WindowBuffer:
 
     def push(self, t: float, joints: np.ndarray, present: np.ndarray) -> None:
         """Add one frame: ``joints`` (M, V, 3) metres, ``present`` (M,) bool. Times must increase;
-        a jump backwards (a looped or re-opened source) starts the buffer afresh."""
+        a jump backwards (a looped or re-opened source) starts the buffer afresh. A person whose
+        joints are not all finite is taken as absent in this frame."""
         if self._frames and t <= self._frames[-1][0]:
             self.clear()
         joints = np.asarray(joints, dtype=np.float32).reshape(self.persons, self.num_joints, 3)
         present = np.asarray(present, dtype=bool).reshape(self.persons)
-        self._frames.append((t, np.where(present[:, None, None], joints, 0.0), present))
+        present = present & np.isfinite(joints).all(axis=(1, 2))  # a broken estimate counts as absent
+        self._frames.append((t, np.where(present[:, None, None], joints, np.float32(0)), present))
         while self._frames and t - self._frames[0][0] > self.window_seconds:
             self._frames.popleft()
 

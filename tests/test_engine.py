@@ -128,6 +128,18 @@ def test_absent_person_is_zero_and_not_present():
     assert w.person(1).shape[-1] == 1 and np.any(w.person(1)[:, -5:] != 0)
 
 
+def test_non_finite_joints_count_as_absent():
+    buf = WindowBuffer(persons=1, window_seconds=1.0, fps=30, stride_seconds=0.1)
+    for i in range(31):
+        joints = _joints(0.0)
+        if i % 2:
+            joints[0, 5, 1] = np.nan
+        buf.push(i / 30, joints, [True])
+    w = buf.cut()
+    assert np.isfinite(w.skeleton).all()
+    assert w.present.tolist() == [True]  # half of the frames are enough
+
+
 def test_time_jump_backwards_restarts_the_buffer():
     buf = WindowBuffer(persons=1, window_seconds=1.0, fps=30, stride_seconds=0.1)
     for i in range(30):

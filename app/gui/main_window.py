@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
             self.load_model(str(model), restart=False)
         self.open_source(self.options.source)
         if model is None:
-            self.controls.show_models(shipped_models(), None)
+            self.refresh_models()
         if model is None and not self.message.text():  # a source problem is the more pressing news
             self.show_error("No model found in assets/models/: showing poses only. "
                             "Open a checkpoint with Ctrl+M.", "Open checkpoint…", self.choose_model_file)
@@ -234,9 +234,14 @@ class MainWindow(QMainWindow):
             else:
                 self.show_error(str(err), "Open video file…", self.choose_video_file)
             return False
+        try:
+            pipeline = ActionPipeline(self.recognizer, self.config)
+        except InputError as err:
+            source.close()
+            self.show_error(str(err))
+            return False
         self.message.clear()
         self.source_fps = source.fps
-        pipeline = ActionPipeline(self.recognizer, self.config)
         pair_model = self.recognizer is not None and self.recognizer.num_person > 1
         self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
         if pair_model:
