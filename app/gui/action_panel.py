@@ -46,15 +46,14 @@ class PersonCard(QGroupBox):
         reason = "still" if state.still else f"moving {state.motion:.2f} m/s"
         self.detail.setText(f"score {state.score:.2f} · {reason}")
         for i in range(TOP_K):
-            if i < len(state.top):
+            shown = i < len(state.top)  # a model with fewer than five classes shows fewer rows
+            self.names[i].setVisible(shown)
+            self.bars[i].setVisible(shown)
+            if shown:
                 name, p = state.top[i]
                 self.names[i].setText(name)
                 self.bars[i].setValue(int(round(p * 1000)))
                 self.bars[i].setFormat(f"{p * 100:.0f}%")
-            else:
-                self.names[i].setText("")
-                self.bars[i].setValue(0)
-                self.bars[i].setFormat("")
 
     def show_absent(self, text: str = "not seen") -> None:
         self.label.setText(text)

@@ -47,7 +47,7 @@ class ControlBar(QWidget):
         self.source.addItem("Open video file…", OPEN_FILE)
         self.model = PopupComboBox()
         self.model.setToolTip("Checkpoint to recognise with (Ctrl+M opens a file)")
-        self.model.setMinimumContentsLength(14)
+        self.model.setMinimumContentsLength(20)
         self.model.addItem("Open checkpoint…", OPEN_MODEL)
         self.threshold = QSlider(Qt.Orientation.Horizontal)
         self.threshold.setRange(0, 100)
