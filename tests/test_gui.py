@@ -211,3 +211,18 @@ def test_screenshot_option_writes_a_png_of_the_window(tmp_path, videos_dir, mode
     pixels = np.frombuffer(ptr.constBits().asstring(ptr.sizeInBytes()), np.uint8)
     assert pixels.std() > 20  # not blank
     assert not list(tmp_path.glob(".shot.png*"))  # no temporary file left behind
+
+
+def test_a_bug_in_a_slot_is_reported_not_fatal(tmp_path, videos_dir, models):
+    """PyQt aborts on an exception escaping a slot; the app reports it in the window instead."""
+    code = ("import sys\nfrom app.gui import main_window as mw\n"
+            "def broken(self):\n    raise RuntimeError('readout broke')\n"
+            "mw.MainWindow._update_readout = broken\n"
+            "import main\nsys.exit(main.main(sys.argv[1:]))\n")
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([sys.executable, "-c", code, "--source", str(videos_dir / "walking.avi"),
+                           "--model", str(models[0]), "--screenshot", str(shot), "--quit-after", "1.5"],
+                          cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and shot.exists()
+    assert "RuntimeError: readout broke" in proc.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -412,6 +413,14 @@ def run_cli(args: argparse.Namespace) -> int:
         raise InputError(f"--quit-after must be a positive number of seconds, got {args.quit_after}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(options_from_args(args))
+
+    def report_bug(exc_type, exc, tb) -> None:
+        """An exception escaping a slot is a bug: print it, say so in the window, keep running
+        (PyQt would otherwise abort the application)."""
+        traceback.print_exception(exc_type, exc, tb)
+        window.show_error(f"internal error: {exc!r} (details on the console); please report it")
+
+    sys.excepthook = report_bug
     window.show()
     QTimer.singleShot(0, window.start_up)
     status = {"code": 0}
