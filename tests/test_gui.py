@@ -203,7 +203,7 @@ def test_screenshot_option_writes_a_png_of_the_window(tmp_path, videos_dir, mode
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--source", str(videos_dir / "waving.avi"),
                            "--model", str(models[0]), "--device", "cpu", "--screenshot", str(shot),
-                           "--quit-after", "3"], env=env, capture_output=True, text=True, timeout=120)
+                           "--quit-after", "2"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     image = QImage(str(shot))
     assert not image.isNull() and image.width() >= 640 and image.height() >= 480

@@ -20,28 +20,28 @@ def _frame_count(path) -> int:
 
 
 @pytest.fixture(scope="module")
-def pair_model(tmp_path_factory):
-    return make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2)
+def model(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt")
 
 
 @pytest.fixture(scope="module")
-def ntu_run(videos_dir, pair_model, tmp_path_factory):
+def ntu_run(videos_dir, model, tmp_path_factory):
     """One analysis of the real two-person NTU clip with every output requested."""
     out = tmp_path_factory.mktemp("out")
     video = videos_dir / "ntu_sample.avi"
-    code = main.main(["--video", str(video), "--model", str(pair_model), "--out", str(out / "a.mp4"),
+    code = main.main(["--video", str(video), "--model", str(model), "--out", str(out / "a.mp4"),
                       "--timeline", str(out / "t.json"), "--csv", str(out / "s.csv"), "--device", "cpu"])
     return code, video, out
 
 
-def test_timeline_counts_every_frame_of_the_video(ntu_run, pair_model):
+def test_timeline_counts_every_frame_of_the_video(ntu_run, model):
     code, video, out = ntu_run
     assert code == 0
     timeline = json.loads((out / "t.json").read_text())
     assert timeline["frames"] == _frame_count(video) == 72
     assert timeline["fps"] == pytest.approx(30.0)
     assert 0 < timeline["frames_with_pose"] <= timeline["frames"]
-    assert timeline["video"] == str(video) and timeline["model"] == str(pair_model)
+    assert timeline["video"] == str(video) and timeline["model"] == str(model)
     windows = timeline["windows"]
     assert windows, "no window was recognised on a 2.4 s clip with people in it"
     ts = [w["t"] for w in windows]
