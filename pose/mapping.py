@@ -21,7 +21,8 @@ spine_mid       hip_mid + L (0.59 up, -0.05 forward)
 spine_shoulder  hip_mid + L (1.04 up, -0.03 forward)       (just above the shoulder line)
 head            ear_mid + L (0.125 up, -0.05 forward)      (head centre, not the nose)
 neck            spine_shoulder + 0.35 (head - spine_shoulder)
-shoulders, elbows, wrists, hips, knees, ankles: the landmark of the same name
+shoulders, elbows, wrists, knees, ankles: the landmark of the same name
+hips            hip_mid + 0.62 (hip - hip_mid)              (Kinect's hips are narrower)
 hand            wrist + 0.95 (knuckle_mid - wrist)          knuckle_mid = (index + pinky) / 2
 hand_tip        wrist + 1.85 (knuckle_mid - wrist)          (finger tips)
 thumb           wrist + 1.28 |knuckle_mid - wrist| * unit(thumb - wrist)
@@ -62,7 +63,7 @@ _LM = {name: i for i, name in enumerate(BLAZEPOSE_LANDMARKS)}
 KINECT_AXES = np.array([-1.0, -1.0, 1.0])
 """Per-axis signs taking a MediaPipe world (or camera) vector to Kinect camera space."""
 
-_DIRECT = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+_DIRECT = ("shoulder", "elbow", "wrist", "knee", "ankle")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ class MappingConstants:
     * feet, as fractions of the shin: Kinect |foot - ankle| 0.35, MediaPipe |foot_index - ankle| 0.40.
     * limb proportions agree within 10% (upper arm 0.48 vs 0.46, forearm 0.48 vs 0.44, thigh
       0.68 vs 0.74, shin 0.73 vs 0.74; shoulder width 0.64 vs 0.62), so both skeletons' hip and
-      shoulder joints are taken to mark the same anatomy. Kinect's hips are narrower (0.27 vs 0.42).
+      shoulder joints are taken to mark the same anatomy. Kinect's hips are narrower: hip width
+      0.27 (NTU) vs 0.41-0.45 on each of six real clips (``tools/domain_gap/stats.py``), median
+      0.43, so the hips are pulled towards their midpoint by 0.27 / 0.43 = 0.62.
     """
 
     spine_base_up: float = -0.01
@@ -100,6 +103,7 @@ class MappingConstants:
     hand_tip_ratio: float = 1.85  # hand_tip = wrist + r (knuckle_mid - wrist)
     thumb_length_ratio: float = 1.28  # |thumb - wrist| = r |knuckle_mid - wrist|
     foot_ratio: float = 0.87  # foot = ankle + r (foot_index - ankle)
+    hip_width_ratio: float = 0.62  # hip = hip_mid + r (hip - hip_mid)
     hand_from_forearm: float = 0.28  # fallback without knuckles: hand = wrist + r (wrist - elbow)
 
 
@@ -159,6 +163,9 @@ def _map(points: np.ndarray, visibility: np.ndarray, c: MappingConstants) -> tup
 
     hip_mid, hip_c = lm.mid("left_hip", "right_hip")
     sh_mid, sh_c = lm.mid("left_shoulder", "right_shoulder")
+    for side in ("left", "right"):
+        hip, hip_side_c = lm(f"{side}_hip")
+        put(f"{side}_hip", (hip_mid + c.hip_width_ratio * (hip - hip_mid), hip_side_c))
     up, length = _unit(sh_mid - hip_mid)
     if dims == 3:
         across = _pick((lm("right_shoulder")[0] - lm("left_shoulder")[0], sh_c),
@@ -178,7 +185,8 @@ def _map(points: np.ndarray, visibility: np.ndarray, c: MappingConstants) -> tup
     put("spine_mid", (on_torso(c.spine_mid_up, c.spine_mid_forward), torso_c))
 
     head_ref = _pick(_pick(lm.mid("left_ear", "right_ear"), lm.mid("left_eye", "right_eye")), lm("nose"))
-    lifted = head_ref[0] + np.nan_to_num(length[..., None] * (c.head_above_ears * up + c.head_forward_of_ears * forward))
+    lift = length[..., None] * (c.head_above_ears * up + c.head_forward_of_ears * forward)
+    lifted = head_ref[0] + np.nan_to_num(lift)
     put("head", (lifted, head_ref[1]))
     (ss, ss_c), (head, head_c) = get("spine_shoulder"), get("head")
     put("neck", (ss + c.neck_ratio * (head - ss), np.minimum(ss_c, head_c)))
@@ -284,7 +292,8 @@ def camera_translation(world: np.ndarray, image_xy: np.ndarray, visibility: np.n
     u, v = image_xy[ok, 0] - width / 2, image_xy[ok, 1] - height / 2
     # u (Z + tz) = f (X + tx)  ->  f tx - u tz = u Z - f X ; likewise for v and y.
     zeros = np.zeros_like(u)
-    a = np.concatenate([np.stack([np.full_like(u, f), zeros, -u], 1), np.stack([zeros, np.full_like(v, f), -v], 1)])
+    focal = np.full_like(u, f)
+    a = np.concatenate([np.stack([focal, zeros, -u], 1), np.stack([zeros, focal, -v], 1)])
     b = np.concatenate([u * Z - f * X, v * Z - f * Y])
     t, *_ = np.linalg.lstsq(a, b, rcond=None)
     if not np.isfinite(t).all() or t[2] <= 0:

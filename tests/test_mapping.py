@@ -62,7 +62,8 @@ def test_head_above_spine_base_for_a_bending_person():
 def test_bone_lengths_are_in_a_human_range(turn):
     joints, _ = mediapipe_to_ntu(rotate_y(standing_world(), turn), VIS)
     for (child, parent), (low, high) in HUMAN_BONES.items():
-        for side_child, side_parent in ((child, parent), (child.replace("left", "right"), parent.replace("left", "right"))):
+        mirrored = child.replace("left", "right"), parent.replace("left", "right")
+        for side_child, side_parent in ((child, parent), mirrored):
             length = np.linalg.norm(_point(joints, side_child) - _point(joints, side_parent))
             assert low <= length <= high, (side_child, side_parent, length)
 
@@ -90,13 +91,15 @@ def test_synthesised_joints_follow_their_documented_definitions():
         expect[f"{side}_hand"] = wrist + c.hand_ratio * (knuckles - wrist)
         expect[f"{side}_hand_tip"] = wrist + c.hand_tip_ratio * (knuckles - wrist)
         thumb_dir = world[LM(f"{side}_thumb")] - wrist
-        expect[f"{side}_thumb"] = wrist + c.thumb_length_ratio * np.linalg.norm(knuckles - wrist) * thumb_dir / np.linalg.norm(thumb_dir)
+        thumb_dir /= np.linalg.norm(thumb_dir)
+        expect[f"{side}_thumb"] = wrist + c.thumb_length_ratio * np.linalg.norm(knuckles - wrist) * thumb_dir
         ankle = world[LM(f"{side}_ankle")]
         expect[f"{side}_foot"] = ankle + c.foot_ratio * (world[LM(f"{side}_foot_index")] - ankle)
     for name, point in expect.items():
         np.testing.assert_allclose(_point(joints, name), point, atol=1e-5, err_msg=name)
     # the head is the head's centre (near the ears), not the nose in front of the face
-    assert abs(_point(joints, "head")[2] - world[LM("left_ear")][2]) < abs(_point(joints, "head")[2] - world[LM("nose")][2])
+    head_z = _point(joints, "head")[2]
+    assert abs(head_z - world[LM("left_ear")][2]) < abs(head_z - world[LM("nose")][2])
     np.testing.assert_allclose(conf, 0.9)
 
 

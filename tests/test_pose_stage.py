@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from blazepose_synth import project, standing_world
+from core.errors import InputError
 from pose.drawing import draw_skeleton
 from pose.extract import extract_skeleton
 from pose.layouts import NTU25
 from pose.mapping import KINECT_AXES
-from core.errors import InputError
 from pose.mediapipe_estimator import (MASK_LEVELS, MediaPipePoseEstimator, PersonLandmarks,
                                       _landmark_model_path, paint_out, same_person)
 from pose.stage import PoseStage
@@ -123,7 +123,8 @@ def test_two_people_found_with_stable_identities(ntu_clip):
 def _inside(points, box, margin):
     x0, y0, x1, y1 = np.array(box) * SCALE
     mx, my = margin * (x1 - x0), margin * (y1 - y0)
-    return (points[:, 0] >= x0 - mx) & (points[:, 0] <= x1 + mx) & (points[:, 1] >= y0 - my) & (points[:, 1] <= y1 + my)
+    x, y = points[:, 0], points[:, 1]
+    return (x >= x0 - mx) & (x <= x1 + mx) & (y >= y0 - my) & (y <= y1 + my)
 
 
 def test_skeletons_project_onto_their_person(ntu_clip):
@@ -138,7 +139,7 @@ def test_skeletons_project_onto_their_person(ntu_clip):
             assert _inside(pose.joints2d[m][sure], box, 0.05).all(), (i, m)
             # the 3-D camera-space skeleton, projected through the pinhole camera, lands there too
             cam = pose.joints3d[m] * KINECT_AXES
-            projected = np.stack([f * cam[:, 0] / cam[:, 2] + width / 2, f * cam[:, 1] / cam[:, 2] + height / 2], 1)
+            projected = f * cam[:, :2] / cam[:, 2:] + [width / 2, height / 2]
             assert _inside(projected[sure], box, 0.1).mean() >= 0.9, (i, m)
             assert 2.0 < cam[J("spine_base"), 2] < 4.5  # NTU subjects stand 2-4.5 m from the Kinect
 

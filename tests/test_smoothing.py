@@ -64,7 +64,8 @@ def test_reset_forgets_history():
 def test_resampling_uneven_timestamps_reproduces_a_linear_motion():
     rng = np.random.default_rng(2)
     ts = np.cumsum(rng.uniform(0.02, 0.06, size=60))  # 17-50 fps camera
-    values = np.stack([ts * 2.0, -ts, np.full_like(ts, 3.0)], axis=-1)[:, None, None, :].repeat(25, 2)  # (T,1,25,3)
+    xyz = np.stack([ts * 2.0, -ts, np.full_like(ts, 3.0)], axis=-1)
+    values = xyz[:, None, None, :].repeat(25, axis=2)  # (T, 1, 25, 3)
     grid, out, present = resample(ts, values, FPS)
     assert grid[0] == ts[0] and grid[-1] <= ts[-1] < grid[-1] + 1 / FPS
     np.testing.assert_allclose(np.diff(grid), 1 / FPS)
