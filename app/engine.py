@@ -88,16 +88,16 @@ class RealtimeEngine:
             th.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Stop all threads (waits up to ``timeout`` s for each) and close the pose stage."""
+        """Stop all threads, waiting up to ``timeout`` s for each. The capture thread closes the
+        source and the pose thread the pose stage when they end (each owns what it uses)."""
         self._stop.set()
         for q in (self._to_pose, self._to_inference, self._display):
             q.close()
         for th in self._threads:
             th.join(timeout)
-        close = getattr(self._frames, "close", None)
-        if close is not None:
-            close()
-        self.pipeline.close()
+        if not self._threads:  # never started: nothing else will release them
+            self._close_source()
+            self.pipeline.close()
 
     @property
     def running(self) -> bool:
@@ -181,6 +181,11 @@ class RealtimeEngine:
                     self._stop.wait(delay)
             yield frame, t
 
+    def _close_source(self) -> None:
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+
     def _capture_loop(self) -> None:
         index = -1
         try:
@@ -192,6 +197,7 @@ class RealtimeEngine:
                 self._to_pose.put((index, t, captured, frame))
         finally:
             self._to_pose.close()
+            self._close_source()
         if not self._stop.is_set():
             self.ended = True
             if index < 0:
@@ -218,6 +224,7 @@ class RealtimeEngine:
                 self._on_event("frame")
         finally:
             self._to_inference.close()
+            self.pipeline.close()
 
     def _inference_loop(self) -> None:
         while not self._stop.is_set():
