@@ -64,6 +64,40 @@ def _center_first_spine(x: np.ndarray, layout: Layout) -> np.ndarray:
     return x - origin[:, None, None, None]
 
 
+@register_normalization("body_frame")
+def _body_frame(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """The clip in its main person's body frame, in torso units (for camera skeletons, e.g. MediaPipe).
+
+    The main person is the slot present in the most frames. Every frame is centred on that person's
+    centre joint (spine base / hip centre), so a person walking across the frame looks like one
+    walking in place and an error in placing them in depth is gone. The whole clip is turned about
+    the vertical (y) axis so that the person's mean hip and shoulder lines run along +x (facing the
+    camera: a side or back view becomes a frontal one); pitch, roll and turning within the clip are
+    kept. Coordinates are divided by the person's median torso length (centre joint to spine
+    shoulder / shoulder centre), so body size and the estimator's scale drop out. Other persons
+    share the main person's frame, so two people keep their relative placement.
+    """
+    present = present_mask(x)
+    main = int(np.argmax(present.sum(axis=0)))
+    frames = present[:, main]
+    if not frames.any():
+        return x
+    person = x[..., main].astype(np.float64)  # (3, T, V)
+    top = layout.index("spine_shoulder" if "spine_shoulder" in layout.joints else "shoulder_center")
+    seen = np.flatnonzero(frames)
+    frame_index = np.arange(x.shape[1])
+    centre = np.stack([np.interp(frame_index, seen, person[c, seen, layout.center]) for c in range(3)])
+    joint = lambda name: person[:, seen, layout.index(name)]  # noqa: E731
+    across = joint("right_shoulder") - joint("left_shoulder") + joint("right_hip") - joint("left_hip")
+    across = across.sum(axis=1)
+    angle = np.arctan2(across[2], across[0]) if np.hypot(across[0], across[2]) > 1e-9 else 0.0
+    c, s = np.cos(angle), np.sin(angle)
+    turn = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    torso = float(np.median(np.linalg.norm(person[:, seen, top] - person[:, seen, layout.center], axis=0)))
+    scale = 1.0 / torso if torso > 1e-6 else 1.0
+    return np.einsum("ij,jtvm->itvm", turn * scale, x - centre[:, :, None, None])
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """How a raw skeleton becomes the network input; stored in every checkpoint's meta.

@@ -169,3 +169,27 @@ def test_camera_translation_recovers_the_position_in_kinect_axes():
     placed = camera_translation(world, project(world, (0, 0, 3)), vis, (640, 480), hfov_deg=60)
     np.testing.assert_allclose(placed, [0, 0, 3], atol=1e-6)
     assert camera_translation(np.full((33, 3), np.nan), np.zeros((33, 2)), VIS, (640, 480)) is None
+
+
+@pytest.mark.parametrize("turn", [0, 30, 90])
+def test_calibrated_joints_sit_where_kinect_v2_has_them(turn):
+    """Kinect v2 facts measured by tools/domain_gap/stats.py, in torso units from the hip midpoint:
+    spine_shoulder just above the shoulder line (1.04), spine_base on the hip line, the head centre
+    about 1.46 up and not in front of the face, hips 0.27 apart (BlazePose's hip landmarks: 0.43)."""
+    world = rotate_y(standing_world(), turn)
+    joints, _ = mediapipe_to_ntu(world, VIS)
+    hip_mid = (_point(joints, "left_hip") + _point(joints, "right_hip")) / 2
+    sh_mid = (_point(joints, "left_shoulder") + _point(joints, "right_shoulder")) / 2
+    torso = np.linalg.norm(sh_mid - hip_mid)
+    up = (sh_mid - hip_mid) / torso
+    height = {n: float((_point(joints, n) - hip_mid) @ up / torso) for n in
+              ("spine_base", "spine_mid", "spine_shoulder", "neck", "head")}
+    assert -0.05 < height["spine_base"] < 0.05
+    assert 0.5 < height["spine_mid"] < 0.7
+    assert 1.0 < height["spine_shoulder"] < 1.1 < height["neck"] < height["head"]
+    assert 1.3 < height["head"] < 1.6
+    np.testing.assert_allclose(hip_mid, (world[LM("left_hip")] + world[LM("right_hip")]) / 2 * [-1, -1, 1], atol=1e-6)
+    raw = np.linalg.norm(world[LM("left_hip")] - world[LM("right_hip")])
+    width = np.linalg.norm(_point(joints, "left_hip") - _point(joints, "right_hip"))
+    assert width == pytest.approx(KINECT_V2.hip_width_ratio * raw, rel=1e-5)
+    assert 0.2 < width / torso < 0.32

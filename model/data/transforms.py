@@ -136,3 +136,6 @@ def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu
             options["layout"] = layout
         transforms.append(cls(**options))
     return Compose(transforms)
+
+
+from model.data import camera_noise  # noqa: E402,F401  (registers the camera-noise augmentations)

@@ -1,0 +1,128 @@
+"""Train one variant of the default model's recipe and score it on Kinect validation and real clips.
+
+    python tools/domain_gap/sweep.py VARIANT [--val-subject 7] [--epochs N]
+    python tools/domain_gap/sweep.py --table          # the variants measured so far, as markdown
+
+A variant changes the recipe ``configs/default_model.yaml`` (normalisation, augmentation, stream,
+backbone) and optionally the Kinect v1 -> v2 joint correction of the training data
+(:mod:`tools.domain_gap.kinect1`). It trains on three of UTD-MHAD's subjects 1,3,5,7 and validates on
+the fourth, then runs the final checkpoint on the recorded real clips (:mod:`tools.domain_gap.
+real_clips`). One JSON line per run goes to ``runs/domain_gap/variants.jsonl``.
+Run trainings one at a time: the machine has two cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from model.config import load_config  # noqa: E402
+from model.data.loader import load_dataset  # noqa: E402
+from model.splits import split_sets  # noqa: E402
+from model.train import train  # noqa: E402
+from tools.domain_gap.kinect1 import to_kinect2  # noqa: E402
+from tools.domain_gap.real_clips import evaluate, summary_line  # noqa: E402
+
+RECIPE = ROOT / "configs" / "default_model.yaml"
+RESULTS = ROOT / "runs" / "domain_gap" / "variants.jsonl"
+ROTATE_ONLY = {"rotate": {"max_angle": 0.3}}
+GEOMETRY = ("body_shape", "depth", "tilt", "rotate")
+
+VARIANTS = {
+    # name: (description, recipe changes, Kinect v1 -> v2 correction of the training data)
+    "baseline": ("center_first_spine, rotate only (the UTD-MHAD recipe's input), v1 joints as read",
+                 {"normalization": "center_first_spine", "augmentation": ROTATE_ONLY}, False),
+    "body_frame": ("body_frame normalisation, rotate only, v1 joints as read",
+                   {"augmentation": ROTATE_ONLY}, False),
+    "body_frame_v2": ("body_frame, rotate only, v1 -> v2 joint correction",
+                      {"augmentation": ROTATE_ONLY}, True),
+    "camera_noise": ("body_frame, v1 -> v2, all camera-noise augmentations (the recipe)", {}, True),
+    "camera_noise_v1": ("body_frame, all camera-noise augmentations, v1 joints as read", {}, False),
+    "geometry_only": ("body_frame, v1 -> v2, geometric augmentations only (body_shape, depth, tilt, rotate)",
+                      {"augmentation": "geometry"}, True),
+    "camera_noise_bone": ("camera_noise with the bone stream", {"stream": "bone"}, True),
+}
+
+
+def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
+    """Train ``variant`` with ``val_subject`` held out; return its result row."""
+    description, changes, kinect2 = VARIANTS[variant]
+    config = load_config(RECIPE)
+    data = config.data
+    for key, value in changes.items():
+        if value == "geometry":
+            value = {k: v for k, v in data.augmentation.items() if k in GEOMETRY}
+        setattr(data, key, value)
+    subjects = [s for s in (1, 3, 5, 7) if s != val_subject]
+    data.train, data.val = {"subject": subjects}, {"subject": [val_subject]}
+    data.split = f"utd_mhad subjects {','.join(map(str, subjects))} / val {val_subject}"
+    if epochs:
+        config.train.epochs = epochs
+    config.train.seed = seed
+    config.train.eval_interval = 5
+    config.train.out_dir = str(ROOT / "runs" / "domain_gap" / f"{variant}_val{val_subject}_s{seed}")
+    full = load_dataset(ROOT / data.path if not Path(data.path).is_absolute() else data.path, progress=False)
+    full = full.to_layout("ntu25")
+    if kinect2:
+        full = replace(full, samples=[to_kinect2(x) for x in full.samples])
+    train_set, val_set = split_sets(full, data)
+    start = time.time()
+    result = train(config, train_set, val_set)
+    history = result.history
+    real = evaluate(result.last_checkpoint)
+    return {
+        "variant": variant, "description": description, "val_subject": val_subject, "seed": seed,
+        "epochs": config.train.epochs, "backbone": config.model.name, "stream": data.stream,
+        "val_top1_last": history[-1]["val_top1"], "val_top1_best": max(h["val_top1"] for h in history),
+        "minutes": round((time.time() - start) / 60, 1), "real": real, "real_summary": summary_line(real),
+    }
+
+
+def table(path: Path = RESULTS) -> str:
+    """Markdown table of the recorded runs."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    out = ["| variant | val subj | seed | epochs | val top-1 (last / best) | real clips named | waving | walking | running | clean_and_jerk longest | ta_chi longest |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        real = r["real"]
+        cell = lambda c: f"{real[c]['best']} {real[c]['score']:.2f}"  # noqa: E731
+        longest = lambda c: ("none" if not real[c]["longest_segment"] else  # noqa: E731
+                             f"{real[c]['longest_segment']['label']} {real[c]['longest_segment']['seconds']:.1f}s")
+        out.append(f"| {r['variant']} | {r['val_subject']} | {r['seed']} | {r['epochs']} | "
+                   f"{r['val_top1_last']:.1%} / {r['val_top1_best']:.1%} | {real['named']}/3 | {cell('waving')} | "
+                   f"{cell('walking')} | {cell('running')} | {longest('clean_and_jerk')} | {longest('ta_chi')} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variant", nargs="?", choices=sorted(VARIANTS))
+    parser.add_argument("--val-subject", type=int, default=7, choices=(1, 3, 5, 7))
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--table", action="store_true")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table())
+        return 0
+    if args.variant is None:
+        parser.error("name a variant or pass --table")
+    row = run(args.variant, args.val_subject, args.epochs, args.seed)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(f"{row['variant']}: val top-1 {row['val_top1_last']:.1%} (best {row['val_top1_best']:.1%}); "
+          f"{row['real_summary']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
