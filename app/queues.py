@@ -29,9 +29,14 @@ class DropOldestQueue(Generic[T]):
         self._closed = False
         self.dropped = 0
 
-    def put(self, item: T) -> bool:
-        """Add ``item``; returns False when an older item had to be dropped to make room."""
+    def put(self, item: T, wait: bool = False) -> bool:
+        """Add ``item``; returns False when an older item had to be dropped to make room.
+
+        ``wait=True`` waits for room instead of dropping (for consumers that must see everything,
+        such as the encoder of an offline analysis)."""
         with self._cond:
+            while wait and not self._closed and len(self._items) == self._items.maxlen:
+                self._cond.wait()
             if self._closed:
                 raise Closed("put on a closed queue")
             full = len(self._items) == self._items.maxlen
@@ -55,6 +60,7 @@ class DropOldestQueue(Generic[T]):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining)
+            self._cond.notify_all()  # a producer may be waiting for room
             return self._items.popleft()
 
     def get_latest(self) -> T | None:

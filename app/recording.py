@@ -1,7 +1,8 @@
 """Record frames to a video file on a writer thread; the file appears complete or not at all.
 
-The GUI's "record clip" feeds it every captured frame (from the engine's capture thread); encoding
-happens on the recorder's own thread so capture never waits for the disk.
+The GUI's "record clip" feeds it every captured frame (from the engine's capture thread) and the
+headless analysis every annotated frame; encoding happens on the recorder's own thread, so capture
+never waits for the disk and, offline, encoding overlaps the pose stage of the next frame.
 """
 from __future__ import annotations
 
@@ -16,15 +17,24 @@ from core.atomic import atomic_path
 from core.errors import InputError
 
 
-class ClipRecorder:
-    """Writes BGR frames to ``path`` (mp4v) at ``fps``; ``close`` publishes the file."""
+class _Discarded(Exception):
+    """Raised inside the writer thread to abandon the temporary file."""
 
-    def __init__(self, path: str | Path, fps: float, max_backlog: int = 256) -> None:
+
+class ClipRecorder:
+    """Writes BGR frames to ``path`` (mp4v) at ``fps``; ``close`` publishes the file, ``discard``
+    abandons it. ``lossless=True`` makes ``write`` wait when ``max_backlog`` frames are pending
+    instead of dropping the oldest (live recording must not hold up capture; offline must not
+    lose frames). Frames handed to ``write`` must not be modified afterwards."""
+
+    def __init__(self, path: str | Path, fps: float, max_backlog: int = 256, lossless: bool = False) -> None:
         self.path = Path(path)
         self.fps = fps if fps and fps > 0 else 30.0
+        self.lossless = lossless
         self.frames = 0
         self._queue: DropOldestQueue[np.ndarray] = DropOldestQueue(max_backlog)
         self._error: str | None = None
+        self._discard = False
         self._thread = threading.Thread(target=self._run, name="clip-recorder", daemon=True)
         self._thread.start()
 
@@ -34,11 +44,14 @@ class ClipRecorder:
         return self._queue.dropped
 
     def write(self, frame: np.ndarray, t: float | None = None) -> None:
-        """Queue one frame (callable from any thread; ``t`` is accepted for engine subscriptions)."""
+        """Queue one frame (callable from any thread; ``t`` is accepted for engine subscriptions).
+
+        Once writing has failed, frames are ignored (live) or InputError is raised (lossless)."""
         try:
-            self._queue.put(frame)
+            self._queue.put(frame, wait=self.lossless)
         except Closed:
-            pass
+            if self.lossless and self._error:
+                raise InputError(self._error) from None
 
     def close(self) -> Path:
         """Finish writing and move the file into place; InputError if nothing could be written."""
@@ -48,12 +61,24 @@ class ClipRecorder:
             raise InputError(self._error)
         return self.path
 
+    def discard(self) -> None:
+        """Stop and leave no file behind (e.g. the analysis feeding it failed)."""
+        self._discard = True
+        self._queue.close()
+        self._thread.join()
+
     def _run(self) -> None:
         try:
             with atomic_path(self.path) as tmp:
                 self._write_all(tmp)
+                if self._discard:
+                    raise _Discarded
         except InputError as err:
             self._error = str(err)
+        except _Discarded:
+            pass
+        finally:
+            self._queue.close()  # a producer waiting for room must not wait forever
 
     def _write_all(self, tmp: Path) -> None:
         writer, size = None, None
@@ -63,6 +88,8 @@ class ClipRecorder:
                     frame = self._queue.get()
                 except Closed:
                     break
+                if self._discard:
+                    continue
                 if writer is None:
                     size = (frame.shape[1], frame.shape[0])
                     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)

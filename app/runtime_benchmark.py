@@ -25,13 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay
 from app.pipeline import ActionPipeline, PipelineConfig
 from app.recognizer import Recognizer
+from app.recording import ClipRecorder
 from core.errors import InputError
 from core.video import VideoReader
 from pose.stage import PoseStage
@@ -56,27 +56,26 @@ def _pose_only(frames, times, persons: int) -> float:
 
 
 def _pipeline(frames, times, recognizer: Recognizer, config: PipelineConfig, annotate: bool) -> tuple[float, int]:
+    """Frames per second of the pipeline, optionally drawing and encoding the annotated video as
+    ``--video --out`` does (a lossless recorder thread)."""
     pipeline = ActionPipeline(recognizer, config)
     results = 0
-    writer = None
     with tempfile.TemporaryDirectory() as tmp:
-        if annotate:
-            h, w = frames[0].shape[:2]
-            writer = cv2.VideoWriter(str(Path(tmp) / "a.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (w, h))
+        recorder = ClipRecorder(Path(tmp) / "a.mp4", 30.0, max_backlog=8, lossless=True) if annotate else None
         current = {}
         try:
             start = time.perf_counter()
             for frame, t in zip(frames, times):
                 pose, states = pipeline.step(frame, t)
                 results += len(states)
-                if writer is not None:
+                if recorder is not None:
                     current.update({s.person: s for s in states})
-                    writer.write(draw_overlay(frame.copy(), pose, current))
+                    recorder.write(draw_overlay(frame.copy(), pose, current))
+            if recorder is not None:
+                recorder.close()
             elapsed = time.perf_counter() - start
         finally:
             pipeline.close()
-            if writer is not None:
-                writer.release()
     return len(frames) / elapsed, results
 
 

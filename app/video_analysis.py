@@ -12,27 +12,24 @@ folders that receive one file per clip.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
-import cv2
-import numpy as np
 from tqdm import tqdm
 
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
 from app.pipeline import ActionPipeline, PipelineConfig, is_absent
 from app.recognizer import Recognizer
+from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
 from app.sources import open_source
 from app.timeline import Segment, SegmentBuilder
-from core.atomic import atomic_path, write_text
+from core.atomic import write_text
 from core.errors import InputError
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
@@ -103,61 +100,40 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     t = 0.0
     bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, disable=not progress,
                leave=False)
+    recorder = ClipRecorder(out, source.fps or 30.0, max_backlog=8, lossless=True) if out else None
     try:
-        with annotated_writer(out, source.fps) as write:
-            for frame, t in source:
-                pose, states = pipeline.step(frame, t)
-                frames += 1
-                with_pose += bool(pose.present.any())
-                for state in states:
-                    builder.add(state)
-                    current[state.person] = state
-                    if is_absent(state):
-                        continue
-                    seen_windows += 1
-                    windows.append({"t": round(state.t, 4), "person": state.person,
-                                    "top": [{"label": n, "score": round(p, 4)} for n, p in state.top]})
-                    for name, p in state.top:
-                        label_sums[name] = label_sums.get(name, 0.0) + p
-                if write is not None:
-                    draw_overlay(frame, pose, current)
-                    draw_status(frame, f"{t:6.2f}s  {recognizer.name}")
-                    write(frame)
-                bar.update(1)
+        for frame, t in source:
+            pose, states = pipeline.step(frame, t)
+            frames += 1
+            with_pose += bool(pose.present.any())
+            for state in states:
+                builder.add(state)
+                current[state.person] = state
+                if is_absent(state):
+                    continue
+                seen_windows += 1
+                windows.append({"t": round(state.t, 4), "person": state.person,
+                                "top": [{"label": n, "score": round(p, 4)} for n, p in state.top]})
+                for name, p in state.top:
+                    label_sums[name] = label_sums.get(name, 0.0) + p
+            if recorder is not None:
+                draw_overlay(frame, pose, current)
+                draw_status(frame, f"{t:6.2f}s  {recognizer.name}")
+                recorder.write(frame)  # encoded on the recorder's thread, beside the next pose
+            bar.update(1)
+    except BaseException:
+        if recorder is not None:
+            recorder.discard()
+        raise
     finally:
         bar.close()
         source.close()
         pipeline.close()
-    if frames == 0:
-        raise InputError(f"{path}: no frames could be read")
+    if recorder is not None:
+        recorder.close()
     return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
                         builder.finish(t), windows, best_label(seen_windows, label_sums),
                         config.threshold, time.perf_counter() - start)
-
-
-@contextlib.contextmanager
-def annotated_writer(out: str | Path | None, fps: float) -> Iterator[Callable[[np.ndarray], None] | None]:
-    """Yield ``write(frame)`` into a temporary file renamed onto ``out`` at the end (None: no-op)."""
-    if out is None:
-        yield None
-        return
-    with atomic_path(out) as tmp:
-        writer: cv2.VideoWriter | None = None
-
-        def write(frame: np.ndarray) -> None:
-            nonlocal writer
-            if writer is None:
-                h, w = frame.shape[:2]
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps or 30.0, (w, h))
-                if not writer.isOpened():
-                    raise InputError(f"cannot write video {out}")
-            writer.write(frame)
-
-        try:
-            yield write
-        finally:
-            if writer is not None:
-                writer.release()
 
 
 def format_segments(analysis: ClipAnalysis) -> str:

@@ -327,3 +327,51 @@ def test_engine_reports_a_source_failure_as_a_message(recognizer):
     engine.stop()
     assert engine.take_errors() == ["camera 0 stopped delivering frames"]
     assert not engine.running
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+from app.recording import ClipRecorder  # noqa: E402
+
+
+def test_queue_put_can_wait_for_room_instead_of_dropping():
+    q = DropOldestQueue(maxsize=1)
+    got = []
+
+    def consume():
+        try:
+            while True:
+                got.append(q.get())
+                time.sleep(0.002)
+        except Closed:
+            pass
+
+    th = threading.Thread(target=consume)
+    th.start()
+    for i in range(50):
+        q.put(i, wait=True)
+    q.close()
+    th.join(timeout=5)
+    assert got == list(range(50)) and q.dropped == 0
+
+
+def test_lossless_recorder_keeps_every_frame_and_discard_leaves_nothing(tmp_path):
+    import cv2
+
+    rec = ClipRecorder(tmp_path / "all.mp4", 25, max_backlog=2, lossless=True)
+    for i in range(40):
+        rec.write(np.full((48, 64, 3), i * 5, np.uint8))
+    assert rec.close() == tmp_path / "all.mp4"
+    assert cv2.VideoCapture(str(tmp_path / "all.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 40
+    gone = ClipRecorder(tmp_path / "gone.mp4", 25, lossless=True)
+    for i in range(5):
+        gone.write(np.zeros((48, 64, 3), np.uint8))
+    gone.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.mp4"]
+
+
+def test_recorder_without_frames_is_an_input_error(tmp_path):
+    rec = ClipRecorder(tmp_path / "empty.mp4", 25)
+    with pytest.raises(InputError, match="no frames"):
+        rec.close()
+    assert not list(tmp_path.iterdir())
