@@ -55,7 +55,8 @@ def _pose_only(frames, times, persons: int) -> float:
         return len(frames) / (time.perf_counter() - start)
 
 
-def _pipeline(frames, times, recognizer: Recognizer, config: PipelineConfig, annotate: bool) -> tuple[float, int]:
+def _pipeline(frames, times, recognizer: Recognizer, config: PipelineConfig,
+              annotate: bool) -> tuple[float, int]:
     """Frames per second of the pipeline, optionally drawing and encoding the annotated video as
     ``--video --out`` does (a lossless recorder thread)."""
     pipeline = ActionPipeline(recognizer, config)

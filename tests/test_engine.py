@@ -238,7 +238,8 @@ def _pipeline(recognizer, script, persons=1, delay=0.0, **config):
 
 
 def test_recognizer_scores_each_person_in_one_batch(recognizer, pair_recognizer):
-    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 160, 1.0), person_landmarks(t, 480)], persons=2)
+    pipe = _pipeline(recognizer, lambda t: [person_landmarks(t, 160, 1.0), person_landmarks(t, 480)],
+                     persons=2)
     window = None
     for frame, t in frames(40):
         _, window = pipe.observe(frame, t)

@@ -154,8 +154,9 @@ class MainWindow(QMainWindow):
         action(file_menu, "Quit", "Ctrl+Q", self.close)
         run_menu = bar.addMenu("&Run")
         action(run_menu, "Start / stop", "Space", self.toggle_running)
-        action(run_menu, "Raise threshold", ("+", "="), lambda: self.set_threshold(self.config.threshold + 0.05))
-        action(run_menu, "Lower threshold", "-", lambda: self.set_threshold(self.config.threshold - 0.05))
+        step = 0.05
+        action(run_menu, "Raise threshold", ("+", "="), lambda: self.set_threshold(self.config.threshold + step))
+        action(run_menu, "Lower threshold", "-", lambda: self.set_threshold(self.config.threshold - step))
         view_menu = bar.addMenu("&View")
         action(view_menu, "Full screen", "F11", self._toggle_full_screen)
         action(view_menu, "Dismiss message", "Esc", self.message.clear)
@@ -342,7 +343,8 @@ class MainWindow(QMainWindow):
                 parts.append(f"labels {engine.label_rate.rate():.1f}/s")
             parts.append(f"dropped {engine.dropped_frames}")
         if len(self.latency):
-            parts.append(f"latency {self.latency.median() * 1000:.0f} ms (p95 {self.latency.p95() * 1000:.0f})")
+            median, p95 = self.latency.median() * 1000, self.latency.p95() * 1000
+            parts.append(f"latency {median:.0f} ms (p95 {p95:.0f})")
         if self.recognizer is not None:
             parts.append(f"{self.recognizer.name} on {self.recognizer.device.type}")
         else:
