@@ -20,28 +20,26 @@ import yaml
 
 from core.errors import InputError
 
-STREAMS = ("joint", "bone", "joint_motion", "bone_motion")
-
-
 @dataclass
 class DataConfig:
     """Which samples to read and how the model sees them (mirrors model.preprocess.InputSpec)."""
 
-    dataset: str = "auto"  # format name known to model.data, or "auto" to detect from the folder
-    path: str = ""  # dataset folder (raw NTU .skeleton folder, .npz folder, NW-UCLA, UTD-MHAD)
-    cache: str = "cache"  # folder for the parsed one-file cache of a dataset
-    train: dict[str, list] = field(default_factory=dict)  # metadata filter, e.g. {subject: [1, 3]}
-    val: Union[dict[str, list], None] = field(default_factory=dict)  # None: no validation split
-    split: str = ""  # name recorded in the checkpoint, e.g. "xsub" or "subjects 1,3,5 / 7"
+    path: str = ""  # dataset folder (NTU .skeleton folder or .npz archive, NW-UCLA, UTD-MHAD)
+    cache: str = ""  # folder for the parsed one-file cache ("": the data module's default, cache/)
+    split: str = ""  # name recorded in the checkpoint; NTU benchmarks xsub, xview, xset select it
+    train: dict[str, list] = field(default_factory=dict)  # metadata filter, e.g. {subject: [1, 3, 5]}
+    val: Union[dict[str, list], None] = field(default_factory=dict)  # {}: the rest; null: none
     layout: str = "ntu25"  # joint layout the model is trained in
     stream: Literal["joint", "bone", "joint_motion", "bone_motion"] = "joint"
     window: int = 64  # frames per sample fed to the model
-    window_seconds: Union[float, None] = None  # duration the window covers live (None: from fps)
-    fps: float = 30.0  # capture rate of the dataset, used for window_seconds
-    normalization: str = "center_first_frame"  # name of a scheme registered in model.preprocess
+    window_seconds: Union[float, None] = None  # live time one window spans (None: median clip)
+    fps: float = 30.0  # capture rate of the dataset
+    normalization: str = "center_first_spine"  # a scheme registered in model.preprocess
     num_person: int = 2
+    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop
+    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter)
     repeat: int = 1  # passes over the training set per epoch (CTR-GCN's NW-UCLA recipe uses 5)
-    augmentation: dict[str, Any] = field(default_factory=dict)  # transform name -> its settings
+    augmentation: dict[str, Any] = field(default_factory=dict)  # name -> options, in order
 
 
 @dataclass
@@ -92,7 +90,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads (0: torch's default)
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
-    out_dir: str = "runs/train"
+    out_dir: str = ""  # "": runs/<recipe>/<backbone>_<stream>[_stdcl]
     eval_interval: int = 1  # validate every N epochs (and always after the last)
     resume: bool = True  # continue from out_dir's training state when present
     max_steps_per_epoch: Union[int, None] = None  # cut epochs short (smoke tests, timing)
@@ -292,6 +290,11 @@ def _conform(value: Any, hint: Any) -> tuple[bool, Any]:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool), value
     if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-3" (no dot) as a string
+            try:
+                return True, float(value)
+            except ValueError:
+                return False, value
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return ok, float(value) if ok else value
     if hint is str:

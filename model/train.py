@@ -1,0 +1,546 @@
+"""Train a backbone, with or without the STD-CL head, from a :class:`model.config.Config`.
+
+``python main.py --train --config RECIPE.yaml [key=value ...]`` runs :func:`train`, which other code
+(e.g. fine-tuning on a user's clips) calls directly with its own sets. CUDA with mixed precision
+when present, else CPU; several processes under ``torchrun`` train with DistributedDataParallel
+(NCCL on GPUs, gloo on CPU). Every epoch ends with an atomic write of the resumable training
+state, so a run that is killed (even with SIGKILL) continues from its last finished epoch when
+started again with the same ``train.out_dir``. Randomness is seeded per epoch from ``train.seed``,
+so a resumed run draws what an uninterrupted one would.
+
+Outputs in ``train.out_dir``: ``best.pt`` and ``last.pt`` (model.checkpoint format), ``state.pt``
+(resume), ``config.yaml``, ``log.csv``, ``tensorboard/``, and at the end ``metrics.json`` (top-1,
+top-5, per-class accuracy, confusion matrix of the best checkpoint) and ``confusion.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+
+from core.atomic import atomic_path, write_text
+from core.device import resolve_device
+from core.errors import InputError
+from model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from model.config import Config, OptimConfig, config_to_dict, dump_config, load_config
+from model.data.dataset import SkeletonDataset
+from model.data.loader import load_dataset
+from model.data.sets import SkeletonSet
+from model.data.transforms import build_augmentations
+from model.evaluate import predict
+from model.metrics import classification_report, save_confusion_png
+from model.preprocess import InputSpec
+from model.registry import backbone_options, build_model
+from model.splits import describe_split, split_sets
+from model.stdcl import STDCLHead
+
+STATE_FILE = "state.pt"
+CSV_FIELDS = ("epoch", "lr", "loss", "cross_entropy", "stdcl", "train_top1", "val_loss", "val_top1",
+              "val_top5", "seconds")
+# Config sections that must not change when a run is resumed.
+RESUME_KEYS = ("data", "model", "stdcl")
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    out_dir: Path
+    best_checkpoint: Path
+    last_checkpoint: Path
+    metrics: dict  # classification_report of the best checkpoint on the validation set ({} without one)
+    best_epoch: int
+    epochs: int
+    seconds: float  # training time summed over all sessions of the run
+    history: list[dict] = field(default_factory=list)
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+def run_cli(args: argparse.Namespace) -> int:
+    """``--train --config RECIPE [key=value ...]``; ``--data`` and ``--device`` override the recipe."""
+    if not args.config:
+        raise InputError("--train needs --config RECIPE.yaml (recipes are in configs/)")
+    config = load_config(args.config, args.overrides)
+    if args.data:
+        config.data.path = args.data
+    if args.device != "auto":
+        config.train.device = args.device
+    if not config.train.out_dir:
+        config.train.out_dir = default_out_dir(config, Path(args.config).stem)
+    result = train(config, init_from=args.base)
+    if _rank() == 0:
+        m = result.metrics
+        if m:
+            print(f"best epoch {result.best_epoch}: {result.best_checkpoint}")
+            print(f"top1={m['top1']:.4f} top5={m['top5']:.4f} n={m['n']}")
+        else:
+            print(f"trained {result.epochs} epochs without validation: {result.last_checkpoint}")
+    return 0
+
+
+def default_out_dir(config: Config, recipe: str) -> str:
+    """``runs/<recipe>/<backbone>_<stream>[_stdcl]``: one folder per experiment of a recipe."""
+    suffix = "_stdcl" if config.stdcl.enabled else ""
+    return str(Path("runs") / recipe / f"{config.model.name}_{config.data.stream}{suffix}")
+
+
+# --- distributed helpers ---------------------------------------------------------------------------
+
+def _rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def _setup_distributed(device_choice: str) -> tuple[int, int, torch.device]:
+    """(rank, world size, device); joins the torchrun process group when WORLD_SIZE > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = resolve_device(device_choice)
+    if world <= 1:
+        return 0, 1, device
+    if device.type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        dist.barrier()
+
+
+class EpochSampler(Sampler[int]):
+    """Shuffled indices, ``repeat`` passes over the data, split between ``world`` processes.
+
+    The order depends only on ``(seed, epoch)`` so that a resumed run sees the same batches; every
+    process gets the same number of indices (the list is padded by wrapping around).
+    """
+
+    def __init__(self, size: int, seed: int, repeat: int = 1, rank: int = 0, world: int = 1):
+        self.size, self.seed, self.repeat, self.rank, self.world = size, seed, repeat, rank, world
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(self.size * self.repeat / self.world)
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        order = torch.cat([torch.randperm(self.size, generator=g) for _ in range(self.repeat)]).tolist()
+        total = len(self) * self.world
+        order += order[: total - len(order)]
+        return iter(order[self.rank:total:self.world])
+
+
+# --- schedule --------------------------------------------------------------------------------------
+
+def learning_rate(epoch: int, optim: OptimConfig, epochs: int) -> float:
+    """Learning rate of ``epoch`` (0-based): linear warm-up to ``optim.lr`` over ``warmup_epochs``,
+    then the schedule (``step``: times gamma at each of ``steps``; ``exp``: times gamma per epoch;
+    ``cosine``: half cosine to zero at the last epoch; ``constant``)."""
+    if epoch < optim.warmup_epochs:
+        return optim.lr * (epoch + 1) / optim.warmup_epochs
+    if optim.schedule == "step":
+        return optim.lr * optim.gamma ** sum(epoch >= s for s in optim.steps)
+    if optim.schedule == "exp":
+        return optim.lr * optim.gamma ** (epoch - optim.warmup_epochs)
+    if optim.schedule == "cosine":
+        span = max(epochs - optim.warmup_epochs, 1)
+        return optim.lr * 0.5 * (1 + math.cos(math.pi * (epoch - optim.warmup_epochs) / span))
+    return optim.lr
+
+
+def _optimizer(params: list[nn.Parameter], optim: OptimConfig) -> torch.optim.Optimizer:
+    if optim.name == "adam":
+        return torch.optim.Adam(params, lr=optim.lr, weight_decay=optim.weight_decay)
+    return torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum, nesterov=optim.nesterov,
+                           weight_decay=optim.weight_decay)
+
+
+def _seed_epoch(seed: int, epoch: int, rank: int) -> None:
+    """Seed every generator for one epoch of one process (dropout, STD-CL's random negatives)."""
+    s = (seed * 1_000_003 + epoch * 1009 + rank) % 2**31
+    random.seed(s)
+    np.random.seed(s)
+    torch.manual_seed(s)
+
+
+# --- the network trained: backbone plus the optional STD-CL head ----------------------------------
+
+class _TrainNet(nn.Module):
+    """Backbone and STD-CL head in one module, so that DistributedDataParallel sees every
+    parameter used in the step. ``forward`` returns (loss, cross-entropy, STD-CL term, logits)."""
+
+    def __init__(self, backbone: nn.Module, head: STDCLHead | None):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor):
+        features = self.backbone.features(x)
+        logits = self.backbone.classify(features, x.shape[-1])
+        if self.head is None:
+            ce = F.cross_entropy(logits, labels)
+            return ce, ce, torch.zeros((), device=x.device), logits
+        parts = self.head(features.float(), logits.float(), labels, indices)
+        return parts.total, parts.cross_entropy, (parts.spatial + parts.temporal) / 2, logits
+
+
+def _sync_banks(head: STDCLHead, visited: torch.Tensor, world: int) -> None:
+    """Give every process the memory-bank rows the others wrote this epoch (each sample is seen by
+    one process per epoch; rows seen by several are averaged and re-normalised)."""
+    if world <= 1:
+        return
+    count = visited.float()
+    dist.all_reduce(count)
+    seen = count > 0
+    for bank in (head.bank_spatial, head.bank_temporal):
+        mine = bank * visited[:, None].to(bank.dtype)
+        dist.all_reduce(mine)
+        bank[seen] = F.normalize(mine[seen] / count[seen, None], dim=1)
+    filled = head.filled.to(torch.uint8)
+    dist.all_reduce(filled, op=dist.ReduceOp.MAX)
+    head.filled.copy_(filled.bool())
+
+
+# --- logs ------------------------------------------------------------------------------------------
+
+def _write_csv(path: Path, history: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in CSV_FIELDS})
+    write_text(path, buf.getvalue())
+
+
+def _tensorboard(out_dir: Path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+# --- resume state ----------------------------------------------------------------------------------
+
+def _save_state(path: Path, net: _TrainNet, optimizer, scaler, epoch: int, best: dict,
+                history: list[dict], config: Config, seconds: float) -> None:
+    state = {
+        "epoch": epoch, "best": best, "history": history, "config": config_to_dict(config),
+        "seconds": seconds,
+        "backbone": net.backbone.state_dict(),
+        "head": net.head.state_dict() if net.head is not None else {},
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict(),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _first_difference(old: Any, new: Any, prefix: str) -> str | None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            diff = _first_difference(old.get(key), new.get(key), f"{prefix}.{key}")
+            if diff:
+                return diff
+        return None
+    return None if old == new else f"{prefix} was {old!r}, now {new!r}"
+
+
+def _load_state(path: Path, config: Config) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a damaged file is reported, never silently replaced
+        raise InputError(f"cannot resume from {path} ({type(err).__name__}: {err}); delete it or set "
+                         f"train.resume=false to start over") from None
+    now = config_to_dict(config)
+    for key in RESUME_KEYS:
+        diff = _first_difference(state["config"].get(key), now[key], key)
+        if diff:
+            raise InputError(f"cannot resume {path.parent}: {diff}; use another train.out_dir or set "
+                             f"train.resume=false to start over")
+    return state
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+def _window_seconds(config: Config, train_set: SkeletonSet) -> float:
+    if config.data.window_seconds is not None:
+        return config.data.window_seconds
+    return round(float(np.median(train_set.lengths)) / config.data.fps, 2)
+
+
+def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[SkeletonSet, SkeletonSet | None]:
+    if not config.data.path:
+        raise InputError("config: data.path is empty; set it in the recipe or pass --data DIR")
+    cache_dir = config.data.cache or None
+    if rank == 0:  # the first process parses and caches; the others then read the cache
+        full = load_dataset(config.data.path, cache_dir=cache_dir, progress=progress)
+    _barrier(world)
+    if rank != 0:
+        full = load_dataset(config.data.path, cache_dir=cache_dir, progress=False)
+    return split_sets(full, config.data)
+
+
+def _check_sets(train_set: SkeletonSet, val_set: SkeletonSet | None, config: Config) -> None:
+    if val_set is not None and tuple(val_set.class_names) != tuple(train_set.class_names):
+        raise InputError("validation and training sets have different class lists")
+    if len(train_set) * config.data.repeat < config.train.batch_size:
+        raise InputError(f"the training set has {len(train_set)} samples, fewer than "
+                         f"train.batch_size={config.train.batch_size}")
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+def _init_weights(backbone: nn.Module, path: str | os.PathLike, log: Callable[[str], None]) -> None:
+    """Start from a checkpoint's weights; tensors whose shape differs (a new classifier) are kept."""
+    source = read_checkpoint(path)["state_dict"]
+    own = backbone.state_dict()
+    taken = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    backbone.load_state_dict(taken, strict=False)
+    log(f"initialised {len(taken)} of {len(own)} tensors from {path}")
+
+
+def train(config: Config, train_set: SkeletonSet | None = None, val_set: SkeletonSet | None = None,
+          init_from: str | os.PathLike | None = None, log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train as ``config`` says and return the result (see module docstring for the outputs).
+
+    ``train_set`` / ``val_set`` replace reading ``config.data.path`` (then ``val_set`` None means no
+    validation); ``init_from`` is a checkpoint whose matching weights start the backbone.
+    """
+    tc = config.train
+    rank, world, device = _setup_distributed(tc.device)
+    say = (log or (lambda s: print(s, flush=True))) if rank == 0 else (lambda s: None)
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    progress = tc.progress and rank == 0
+    if train_set is None:
+        train_set, val_set = _load_sets(config, rank, world, progress)
+    _check_sets(train_set, val_set, config)
+
+    dc = config.data
+    spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
+                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person)
+    augment = build_augmentations(dc.augmentation, dc.layout)
+    if len(dc.crop_ratio) != 2 or not 0 < dc.crop_ratio[0] <= dc.crop_ratio[1] <= 1:
+        raise InputError(f"config: data.crop_ratio must be [low, high] with 0 < low <= high <= 1, "
+                         f"got {dc.crop_ratio}")
+    train_data = SkeletonDataset(train_set, spec, train=True, augment=augment,
+                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed)
+    val_data = SkeletonDataset(val_set, spec) if val_set is not None else None
+    class_names = list(train_set.class_names)
+    say(f"{train_set.dataset}: {len(train_set)} training samples"
+        + (f", {len(val_set)} validation samples" if val_set is not None else ", no validation")
+        + f"; {len(class_names)} classes; {config.model.name}, stream {dc.stream}, window {dc.window}, "
+        + f"STD-CL {'on' if config.stdcl.enabled else 'off'}; device {device}"
+        + (f" x{world} processes" if world > 1 else ""))
+
+    torch.manual_seed(tc.seed)
+    model_args = dict(config.model.args)
+    if "window" in backbone_options(config.model.name):
+        model_args.setdefault("window", dc.window)
+    backbone = build_model(config.model.name, len(class_names), layout=dc.layout, num_person=dc.num_person,
+                           **model_args).to(device)
+    if init_from is not None:
+        _init_weights(backbone, init_from, say)
+    head = None
+    if config.stdcl.enabled:
+        sc = config.stdcl
+        head = STDCLHead.for_backbone(
+            backbone, dc.window, torch.as_tensor(train_set.labels), embed_dim=sc.dim,
+            positives=sc.positives, negatives=sc.negatives, temperature=sc.tau, weight=sc.weight).to(device)
+    net = _TrainNet(backbone, head)
+    optimizer = _optimizer(list(net.parameters()), config.optim)
+    use_amp = tc.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+
+    out_dir = Path(tc.out_dir or default_out_dir(config, "train"))
+    state_path = out_dir / STATE_FILE
+    start_epoch, seconds_before, history = 0, 0.0, []
+    best = {"top1": -1.0, "epoch": 0}
+    if tc.resume and state_path.exists():
+        state = _load_state(state_path, config)
+        backbone.load_state_dict(state["backbone"])
+        if head is not None:
+            head.load_state_dict(state["head"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, best, history = state["epoch"], state["best"], state["history"]
+        seconds_before = state["seconds"]
+        say(f"resuming {out_dir} after epoch {start_epoch}")
+    if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text(out_dir / "config.yaml", dump_config(config))
+
+    runner: nn.Module = net
+    if world > 1:
+        runner = nn.parallel.DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
+    sampler = EpochSampler(len(train_data), tc.seed, dc.repeat, rank, world)
+    loader = DataLoader(train_data, batch_size=tc.batch_size, sampler=sampler, drop_last=True,
+                        num_workers=tc.workers, pin_memory=device.type == "cuda",
+                        persistent_workers=tc.workers > 0)
+    steps = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
+    writer = _tensorboard(out_dir) if rank == 0 else None
+
+    meta_common = {
+        "class_names": class_names, **{k: v for k, v in spec.to_dict().items() if k != "layout"},
+        "fps": dc.fps, "dataset": train_set.dataset, "split": describe_split(dc),
+        "stdcl": asdict(config.stdcl) if config.stdcl.enabled else None,
+    }
+
+    def save_model(path: Path, epoch: int, accuracy: dict | None, seconds: float) -> None:
+        trained = {"epochs": epoch, "seconds": round(seconds, 1),
+                   "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "config": config_to_dict(config)}
+        save_checkpoint(path, backbone, {**meta_common, "accuracy": accuracy, "trained": trained})
+
+    session_start = time.perf_counter()
+    steps_done = 0
+    for epoch in range(start_epoch, tc.epochs):
+        epoch_start = time.perf_counter()
+        _seed_epoch(tc.seed, epoch, rank)
+        sampler.set_epoch(epoch)
+        train_data.set_epoch(epoch)
+        lr = learning_rate(epoch, config.optim, tc.epochs)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        runner.train()
+        visited = torch.zeros(len(train_data), dtype=torch.bool, device=device)
+        sums = torch.zeros(4, dtype=torch.float64)  # loss, ce, stdcl, correct (summed over samples)
+        seen = 0
+        bar = _progress(loader, steps, epoch, tc.epochs, progress)
+        for step, (x, y, idx) in enumerate(bar):
+            if step >= steps:
+                break
+            x, y, idx = x.to(device, non_blocking=True), y.to(device), idx.to(device)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                loss, ce, cl, logits = runner(x, y, idx)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.optim.grad_clip is not None:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(net.parameters(), config.optim.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            visited[idx] = True
+            n = len(y)
+            correct = (logits.argmax(1) == y).sum().item()
+            sums += torch.tensor([loss.item() * n, ce.item() * n, cl.item() * n, correct], dtype=torch.float64)
+            seen += n
+            steps_done += 1
+            if writer is not None:
+                global_step = epoch * steps + step
+                writer.add_scalar("train/loss", loss.item(), global_step)
+                writer.add_scalar("train/stdcl", cl.item(), global_step)
+            if progress:
+                elapsed = time.perf_counter() - session_start
+                left = (tc.epochs - epoch) * steps - step - 1
+                bar.set_postfix(loss=f"{sums[0].item() / seen:.3f}", acc=f"{sums[3].item() / seen:.1%}",
+                                eta=_hms(elapsed / steps_done * left), refresh=False)
+        if world > 1:
+            totals = torch.cat([sums, torch.tensor([float(seen)], dtype=torch.float64)])
+            dist.all_reduce(totals)
+            sums, seen = totals[:4], int(totals[4].item())
+            if head is not None:
+                _sync_banks(head, visited, world)
+        row = {"epoch": epoch + 1, "lr": lr, "loss": sums[0].item() / seen,
+               "cross_entropy": sums[1].item() / seen, "stdcl": sums[2].item() / seen,
+               "train_top1": sums[3].item() / seen}
+        last_epoch = epoch + 1 == tc.epochs
+        if rank == 0:
+            accuracy = None
+            if val_data is not None and ((epoch + 1) % tc.eval_interval == 0 or last_epoch):
+                scores, labels = predict(backbone, val_data, device, tc.eval_batch_size, use_amp)
+                report = classification_report(scores, labels, class_names)
+                val_loss = float(-np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-12)).mean())
+                accuracy = {k: report[k] for k in ("top1", "top5", "n")}
+                row.update(val_loss=val_loss, val_top1=report["top1"], val_top5=report["top5"])
+            seconds = seconds_before + time.perf_counter() - session_start
+            row["seconds"] = round(time.perf_counter() - epoch_start, 1)
+            history.append(row)
+            improved = accuracy is not None and accuracy["top1"] > best["top1"]
+            if improved or (val_data is None and last_epoch):
+                best = {"top1": accuracy["top1"] if accuracy else -1.0, "epoch": epoch + 1}
+                save_model(out_dir / "best.pt", epoch + 1, accuracy, seconds)
+            save_model(out_dir / "last.pt", epoch + 1, accuracy, seconds)
+            _save_state(state_path, net, optimizer, scaler, epoch + 1, best, history, config, seconds)
+            _write_csv(out_dir / "log.csv", history)
+            for key, value in row.items():
+                if key != "epoch" and value is not None:
+                    writer.add_scalar(f"epoch/{key}", value, epoch + 1)
+            writer.flush()
+            say(_epoch_line(row, tc.epochs))
+        _barrier(world)
+
+    total_seconds = seconds_before + time.perf_counter() - session_start
+    metrics: dict = {}
+    if rank == 0:
+        writer.close()
+        if val_data is not None and (out_dir / "best.pt").exists():
+            metrics = _final_report(out_dir, val_data, class_names, device, tc, best, config)
+            say(f"best epoch {best['epoch']}: top1 {metrics['top1']:.2%} top5 {metrics['top5']:.2%} "
+                f"(n={metrics['n']}); {out_dir / 'confusion.png'}")
+    _barrier(world)
+    if world > 1:
+        dist.destroy_process_group()
+    return TrainResult(out_dir=out_dir, best_checkpoint=out_dir / "best.pt", last_checkpoint=out_dir / "last.pt",
+                       metrics=metrics, best_epoch=best["epoch"], epochs=tc.epochs, seconds=total_seconds,
+                       history=history)
+
+
+def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[str], device: torch.device,
+                  tc, best: dict, config: Config) -> dict:
+    """Evaluate best.pt on the validation set: metrics.json and confusion.png."""
+    model, meta = load_checkpoint(out_dir / "best.pt", device=device)
+    scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp)
+    report = classification_report(scores, labels, class_names)
+    report.update(checkpoint=str(out_dir / "best.pt"), epoch=best["epoch"], backbone=config.model.name,
+                  stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"])
+    write_text(out_dir / "metrics.json", json.dumps(report, indent=1))
+    save_confusion_png(out_dir / "confusion.png", report["confusion"], class_names,
+                       title=f"{config.model.name} {config.data.stream} "
+                             f"{'+STD-CL ' if config.stdcl.enabled else ''}"
+                             f"epoch {best['epoch']}: top-1 {report['top1']:.1%}")
+    return report
+
+
+def _progress(loader: DataLoader, steps: int, epoch: int, epochs: int, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm import tqdm
+
+    return tqdm(loader, total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="step", leave=False,
+                dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _epoch_line(row: dict, epochs: int) -> str:
+    text = (f"epoch {row['epoch']}/{epochs} lr {row['lr']:.4g} loss {row['loss']:.4f} "
+            f"(ce {row['cross_entropy']:.4f}, stdcl {row['stdcl']:.4f}) train {row['train_top1']:.1%}")
+    if row.get("val_top1") is not None:
+        text += f" | val top1 {row['val_top1']:.1%} top5 {row['val_top5']:.1%}"
+    return text + f" | {row['seconds']:.0f} s"
