@@ -28,6 +28,8 @@ META_DEFAULTS: dict[str, Any] = {
     "normalization": None, "dataset": None, "split": None, "accuracy": None, "stdcl": None, "trained": None,
 }
 _PLAIN = (str, int, float, bool, type(None))
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's archive
+_PICKLE_PROTO = b"\x80"  # a pickle (protocol 2+): older torch.save files, or plain pickles
 
 
 def _check_plain(value: Any, where: str) -> None:
@@ -80,6 +82,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"checkpoint {path}: no such file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != _ZIP_MAGIC and magic[:1] != _PICKLE_PROTO:
+        raise InputError(f"{path} is not a checkpoint file (neither a torch archive nor a pickle)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

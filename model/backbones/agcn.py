@@ -96,11 +96,11 @@ class AGCN(Backbone):
         self.blocks = nn.Sequential(*[
             AGCNBlock(widths[i], widths[i + 1], partition, stride=STRIDES[i], residual=i > 0)
             for i in range(len(WIDTHS))])
-        self.head = PooledClassifier(WIDTHS[-1], num_classes, dropout)
+        self.classifier = PooledClassifier(WIDTHS[-1], num_classes, dropout)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
         return self.blocks(self.data_bn(x))
 
     def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
-        return self.head(features, num_person)
+        return self.classifier(features, num_person)

@@ -17,7 +17,9 @@ in its NW-UCLA config; they are given by joint name, so every layout order gets 
 
 Implementation notes, exact rewrites of the reference: ``q.k + q.e`` is one product
 ``q.(k + e)``; ``q.r_hop`` is computed once per distinct hop and gathered, instead of a
-(V, V, C) table per head.
+(V, V, C) table per head; the score terms are summed in place and ``(alpha * attn + outer) @ v``
+is computed as ``alpha * (attn @ v) + outer @ v``, so one (V, V) map per frame and head is kept
+for the backward pass instead of five.
 """
 from __future__ import annotations
 
@@ -81,11 +83,11 @@ class HypergraphAttention(nn.Module):
         e = e.view(n, h, c, t, v).permute(0, 3, 1, 4, 2)
         scores = torch.matmul(q, (k + e).transpose(-1, -2))  # q.k + q.e
         rel = torch.matmul(q, self.rpe.view(-1, h, c).permute(1, 2, 0))  # (n, t, h, v, hops)
-        index = self.hops.expand(n, t, h, v, v)
-        scores = scores + rel.gather(-1, index)  # q.r_hop(i, j)
-        scores = scores + torch.matmul(e, self.w1.unsqueeze(-1)).transpose(-1, -2)  # w.e_j
-        attn = (scores * self.scale).softmax(dim=-1)
-        out = torch.matmul(self.alpha * attn + self.outer, val)  # (n, t, h, v, c)
+        scores.add_(rel.gather(-1, self.hops.expand(n, t, h, v, v)))  # q.r_hop(i, j)
+        scores.add_(torch.matmul(e, self.w1.unsqueeze(-1)).transpose(-1, -2))  # w.e_j
+        attn = scores.mul_(self.scale).softmax(dim=-1)
+        # (alpha * attn + outer) @ val, without materialising the mixed (V, V) maps
+        out = torch.matmul(attn, val) * self.alpha + torch.matmul(self.outer, val)  # (n, t, h, v, c)
         out = out.permute(0, 2, 4, 1, 3).reshape(n, h * c, t, v)
         return self.proj(out)
 
@@ -134,11 +136,11 @@ class Hyperformer(Backbone):
         self.blocks = nn.Sequential(*[
             HyperformerBlock(widths[i], widths[i + 1], num_heads, hops, part_pool, labels, stride=STRIDES[i])
             for i in range(len(STRIDES))])
-        self.head = PooledClassifier(width, num_classes, dropout)
+        self.classifier = PooledClassifier(width, num_classes, dropout)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
         return self.blocks(self.data_bn(x))
 
     def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
-        return self.head(features, num_person)
+        return self.classifier(features, num_person)

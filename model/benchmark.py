@@ -1,0 +1,143 @@
+"""Speed and size of the backbones: parameters, FLOPs, CPU latency of one window, training-step
+time with and without the STD-CL head, and the STD-CL overhead on NTU RGB+D shapes.
+
+Times are medians over repeats after warm-up runs, in seconds, on the current torch thread count.
+A training step is forward, loss, backward and an SGD (momentum, Nesterov) update; with STD-CL the
+loss is the head's (cross-entropy + contrastive terms against a full memory bank of NTU-60
+cross-subject size), so the step includes the bank update and the hard-negative mining.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from model.backbones.base import Backbone
+from model.registry import available_models, build_model
+from model.stdcl import STDCLHead
+
+NTU_CLASSES = 60
+NTU_TRAIN_SAMPLES = 40091  # NTU RGB+D 60 cross-subject training set: one bank row each
+WINDOW = 64
+INFERENCE_SHAPE = (1, 3, WINDOW, 25, 2)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_flops(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Floating-point operations of one inference forward pass (a multiply-add counts 2)."""
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        model(x)
+    return int(counter.get_total_flops())
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs after ``warmup`` untimed runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def inference_latency(model: Backbone, x: torch.Tensor, repeats: int = 20, warmup: int = 3) -> float:
+    """Median seconds of ``model(x)`` in eval and inference mode."""
+    model.eval()
+    with torch.inference_mode():
+        return median_seconds(lambda: model(x), repeats, warmup)
+
+
+def ntu_head(model: Backbone, window: int = WINDOW, bank_size: int = NTU_TRAIN_SAMPLES, seed: int = 0) -> STDCLHead:
+    """An STD-CL head for ``model`` with default settings and a full bank of ``bank_size`` random
+    unit embeddings over NTU-60's classes (the steady state of training)."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, NTU_CLASSES, (bank_size,), generator=gen)
+    head = STDCLHead.for_backbone(model, window, labels)
+    with torch.no_grad():
+        for bank in (head.bank_spatial, head.bank_temporal):
+            bank.copy_(F.normalize(torch.randn(bank.shape, generator=gen), dim=1))
+        head.filled.fill_(True)
+    return head
+
+
+def train_step(model: Backbone, head: STDCLHead | None, x: torch.Tensor, labels: torch.Tensor,
+               indices: torch.Tensor) -> Callable[[], None]:
+    """A closure running one SGD training step of ``model`` (and ``head`` when given) on a batch."""
+    params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    optimizer = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-4)
+    model.train()
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        features = model.features(x)
+        logits = model.classify(features, x.shape[-1])
+        loss = F.cross_entropy(logits, labels) if head is None else head(features, logits, labels, indices).total
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def random_batch(batch: int, num_classes: int = NTU_CLASSES, bank_size: int = NTU_TRAIN_SAMPLES,
+                 shape: tuple[int, ...] = INFERENCE_SHAPE[1:], seed: int = 0):
+    """Random inputs (batch, *shape), labels and distinct dataset indices."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn((batch,) + tuple(shape), generator=gen)
+    labels = torch.randint(0, num_classes, (batch,), generator=gen)
+    indices = torch.randperm(bank_size, generator=gen)[:batch]
+    return x, labels, indices
+
+
+def train_step_times(name: str, batch: int, repeats: int = 3, warmup: int = 1) -> dict[str, float]:
+    """Median seconds of a training step of backbone ``name`` at ``batch`` on NTU shapes, without
+    and with STD-CL (runs interleaved so that both see the same machine load), and the overhead."""
+    x, labels, indices = random_batch(batch)
+    torch.manual_seed(0)
+    plain_model = build_model(name, NTU_CLASSES)
+    stdcl_model = build_model(name, NTU_CLASSES)
+    head = ntu_head(stdcl_model)
+    plain = train_step(plain_model, None, x, labels, indices)
+    stdcl = train_step(stdcl_model, head, x, labels, indices)
+    for _ in range(warmup):
+        plain()
+        stdcl()
+    times: dict[str, list[float]] = {"plain": [], "stdcl": []}
+    for _ in range(repeats):
+        for key, fn in (("plain", plain), ("stdcl", stdcl)):
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    plain_s, stdcl_s = statistics.median(times["plain"]), statistics.median(times["stdcl"])
+    return {"plain_s": plain_s, "stdcl_s": stdcl_s, "overhead": stdcl_s / plain_s - 1.0}
+
+
+def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 64) -> dict[str, Any]:
+    """All measurements for one backbone on NTU shapes (25 joints, 2 persons, 64 frames, 60 classes)."""
+    torch.manual_seed(0)
+    model = build_model(name, NTU_CLASSES)
+    x = torch.randn(INFERENCE_SHAPE)
+    row: dict[str, Any] = {"model": name, "params": count_parameters(model), "flops": count_flops(model.eval(), x),
+                           "latency_s": inference_latency(model, x)}
+    b16 = train_step_times(name, 16, repeats=train_repeats)
+    row.update(train16_s=b16["plain_s"], train16_stdcl_s=b16["stdcl_s"])
+    if overhead_batch:
+        b64 = train_step_times(name, overhead_batch, repeats=train_repeats)
+        row.update(overhead_batch=overhead_batch, train64_s=b64["plain_s"], train64_stdcl_s=b64["stdcl_s"],
+                   stdcl_overhead=b64["overhead"])
+    return row
+
+
+def benchmark_all(names: list[str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+    """:func:`benchmark_backbone` for each name (all backbones by default)."""
+    return [benchmark_backbone(name, **kwargs) for name in (names or available_models())]
