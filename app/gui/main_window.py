@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         try:
             source = open_source(spec)
         except InputError as err:
-            self.video.set_placeholder("No video")
+            self.video.set_placeholder("No video. Choose a camera above or open a file (Ctrl+O).")
             if spec.isdigit():
                 self.show_error(f"No camera: {err}. Open a video file instead?", "Open video file…",
                                 self.choose_video_file)
