@@ -52,8 +52,8 @@ from model.splits import describe_split, split_sets
 from model.stdcl import STDCLHead
 
 STATE_FILE = "state.pt"
-CSV_FIELDS = ("epoch", "lr", "loss", "cross_entropy", "stdcl", "train_top1", "val_loss", "val_top1",
-              "val_top5", "seconds")
+CSV_FIELDS = ("epoch", "lr", "samples", "loss", "cross_entropy", "stdcl", "train_top1", "val_loss",
+              "val_top1", "val_top5", "seconds")
 # Config sections that must not change when a run is resumed.
 RESUME_KEYS = ("data", "model", "stdcl")
 
@@ -463,7 +463,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
             sums, seen = totals[:4], int(totals[4].item())
             if head is not None:
                 _sync_banks(head, visited, world)
-        row = {"epoch": epoch + 1, "lr": lr, "loss": sums[0].item() / seen,
+        row = {"epoch": epoch + 1, "lr": lr, "samples": seen, "loss": sums[0].item() / seen,
                "cross_entropy": sums[1].item() / seen, "stdcl": sums[2].item() / seen,
                "train_top1": sums[3].item() / seen}
         last_epoch = epoch + 1 == tc.epochs
