@@ -54,10 +54,10 @@ def run_cli(args: argparse.Namespace) -> int:
 
 @torch.no_grad()
 def predict(model: nn.Module, dataset: SkeletonDataset, device: torch.device, batch_size: int = 64,
-            amp: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            amp: bool = False, workers: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Softmax scores (N, classes) and labels (N,) of ``model`` on every item of ``dataset``."""
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
     scores, labels = [], []
     for x, y, _ in loader:
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp and device.type == "cuda"):

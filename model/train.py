@@ -396,9 +396,9 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         runner = nn.parallel.DistributedDataParallel(
             net, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
     sampler = EpochSampler(len(train_data), tc.seed, dc.repeat, rank, world)
+    # Workers are not persistent: started anew each epoch, they see the dataset's epoch number.
     loader = DataLoader(train_data, batch_size=tc.batch_size, sampler=sampler, drop_last=True,
-                        num_workers=tc.workers, pin_memory=device.type == "cuda",
-                        persistent_workers=tc.workers > 0)
+                        num_workers=tc.workers, pin_memory=device.type == "cuda")
     steps = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
     writer = _tensorboard(out_dir) if rank == 0 else None
 
@@ -470,7 +470,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         if rank == 0:
             accuracy = None
             if val_data is not None and ((epoch + 1) % tc.eval_interval == 0 or last_epoch):
-                scores, labels = predict(backbone, val_data, device, tc.eval_batch_size, use_amp)
+                scores, labels = predict(backbone, val_data, device, tc.eval_batch_size, use_amp, tc.workers)
                 report = classification_report(scores, labels, class_names)
                 val_loss = float(-np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-12)).mean())
                 accuracy = {k: report[k] for k in ("top1", "top5", "n")}
@@ -512,7 +512,7 @@ def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[st
                   tc, best: dict, config: Config) -> dict:
     """Evaluate best.pt on the validation set: metrics.json and confusion.png."""
     model, meta = load_checkpoint(out_dir / "best.pt", device=device)
-    scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp)
+    scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp, tc.workers)
     report = classification_report(scores, labels, class_names)
     report.update(checkpoint=str(out_dir / "best.pt"), epoch=best["epoch"], backbone=config.model.name,
                   stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"])
