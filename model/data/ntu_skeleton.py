@@ -94,7 +94,9 @@ def _parse_xyz(src: _Lines, starts: list[int]) -> np.ndarray:
     if not rows:
         return np.zeros((0, NUM_JOINTS, 3), dtype=np.float32)
     try:
-        xyz = np.loadtxt(rows, dtype=np.float32, usecols=(0, 1, 2), ndmin=2)
+        xyz = np.loadtxt(rows, dtype=np.float32, usecols=(0, 1, 2), ndmin=2, comments=None)
+        if len(xyz) != len(rows):  # loadtxt skips blank lines
+            raise ValueError("a joint line is blank")
     except ValueError as err:
         for s in starts:  # slow path, only to name the bad line
             for i in range(s, s + NUM_JOINTS):
