@@ -29,7 +29,8 @@ thumb           wrist + 1.28 |knuckle_mid - wrist| * unit(thumb - wrist)
 foot            ankle + 0.87 (foot_index - ankle)
 ==============  =====================================================================
 
-Missing data. Non-finite landmarks count as invisible. A pair midpoint with one side missing uses the
+Missing data. Non-finite landmarks, and absurd ones (a coordinate beyond :data:`MAX_COORDINATE`),
+count as invisible. A pair midpoint with one side missing uses the
 other side at half confidence; head falls back to the eyes, then the nose; hands fall back to the
 forearm direction (the rule :mod:`pose.layouts` uses for Kinect v1). A joint that still cannot be
 computed is put on its parent joint with confidence 0, so bones collapse instead of exploding; a
@@ -59,6 +60,10 @@ BLAZEPOSE_LANDMARKS = (
 )
 NUM_LANDMARKS = len(BLAZEPOSE_LANDMARKS)
 _LM = {name: i for i, name in enumerate(BLAZEPOSE_LANDMARKS)}
+
+MAX_COORDINATE = 1e6
+"""Landmarks with a coordinate beyond this (metres or pixels) are treated as missing: no camera sees
+that far, and sums of such values would overflow float32 into infinite joints."""
 
 KINECT_AXES = np.array([-1.0, -1.0, 1.0])
 """Per-axis signs taking a MediaPipe world (or camera) vector to Kinect camera space."""
@@ -123,12 +128,12 @@ def _pick(primary: tuple[np.ndarray, np.ndarray], fallback: tuple[np.ndarray, np
 
 
 class _Landmarks:
-    """Landmark access with non-finite points marked invisible, and the body frame."""
+    """Landmark access with non-finite or absurd points marked invisible, and the body frame."""
 
     def __init__(self, points: np.ndarray, visibility: np.ndarray):
         self.p = np.asarray(points, dtype=np.float64)
         vis = np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
-        finite = np.isfinite(self.p).all(axis=-1)
+        finite = (np.abs(self.p) <= MAX_COORDINATE).all(axis=-1)  # False for NaN and inf
         self.p = np.where(finite[..., None], self.p, np.nan)
         self.v = np.where(finite, np.clip(vis, 0.0, 1.0), 0.0)
 

@@ -113,7 +113,8 @@ def test_huge_counts_fail_fast_instead_of_hanging(tmp_path, header):
 
 # --- the BlazePose -> NTU mapping --------------------------------------------------------------------
 
-_COORD = st.one_of(st.floats(-50, 50, width=32), st.sampled_from([np.nan, np.inf, -np.inf]))
+_COORD = st.one_of(st.floats(-50, 50, width=32), st.sampled_from([np.nan, np.inf, -np.inf]),
+                   st.floats(allow_nan=True, allow_infinity=True))  # any double, beyond float32 too
 _VISIBILITY = st.one_of(st.floats(-2, 3, width=32), st.sampled_from([np.nan, np.inf, -np.inf]))
 
 
@@ -136,7 +137,7 @@ def test_world_mapping_is_finite_with_confidence_in_range(world, visibility):
 
 @SETTINGS
 @given(image=arrays(np.float64, (2, NUM_LANDMARKS, 2), elements=st.one_of(
-           st.floats(-5000, 5000, width=32), st.sampled_from([np.nan, np.inf]))),
+           st.floats(-5000, 5000, width=32), st.sampled_from([np.nan, np.inf]), st.floats())),
        visibility=arrays(np.float64, (2, NUM_LANDMARKS), elements=_VISIBILITY))
 def test_image_mapping_is_finite_with_confidence_in_range(image, visibility):
     joints, conf = mediapipe_image_to_ntu(image, visibility)
