@@ -515,7 +515,8 @@ def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[st
     scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp, tc.workers)
     report = classification_report(scores, labels, class_names)
     report.update(checkpoint=str(out_dir / "best.pt"), epoch=best["epoch"], backbone=config.model.name,
-                  stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"])
+                  stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"],
+                  dataset=meta["dataset"])
     write_text(out_dir / "metrics.json", json.dumps(report, indent=1))
     save_confusion_png(out_dir / "confusion.png", report["confusion"], class_names,
                        title=f"{config.model.name} {config.data.stream} "
