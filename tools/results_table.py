@@ -28,7 +28,7 @@ def row(run: Path) -> list[str]:
     evaluated = [r for r in history if r["val_top1"]]
     seconds = sum(float(r["seconds"]) for r in history)
     return [
-        metrics["dataset"],
+        metrics.get("dataset") or Path(config["data"]["path"]).name,  # older runs lack the field
         metrics["split"], config["model"]["name"], "on" if config["stdcl"]["enabled"] else "off",
         config["data"]["stream"], str(len(history)),
         f"{metrics['top1']:.1%} ({metrics['epoch']})", f"{float(evaluated[-1]['val_top1']):.1%}",
