@@ -29,6 +29,9 @@ from scipy.optimize import linear_sum_assignment
 MAX_COST = 0.6
 """Largest pose distance (in bounding-box diagonals) for a detection to continue a track."""
 
+MIN_FINITE_LANDMARKS = 3
+"""A detection with fewer finite image landmarks (not NaN or infinite) is ignored: it has no place."""
+
 MIN_VISIBILITY = 0.3
 """Landmarks under this visibility are ignored when comparing poses and drawing boxes."""
 
@@ -89,19 +92,23 @@ class PersonTracker:
     def update(self, points: list[np.ndarray], visibility: list[np.ndarray], t: float) -> list[Track | None]:
         """Match this frame's detections (image landmarks ``(K, 2)`` and visibility ``(K,)`` each)
         taken at ``t`` seconds. Returns, per detection, its :class:`Track` (with ``slot`` and
-        ``track_id``), or None when every slot is held by a person in view."""
+        ``track_id``), or None when every slot is held by a person in view or the detection has
+        fewer than :data:`MIN_FINITE_LANDMARKS` finite landmarks (it cannot be placed)."""
         self.tracks = [tr for tr in self.tracks if t - tr.last_seen <= self.max_missed_seconds]
-        points = [np.asarray(p, dtype=np.float64) for p in points]
-        visibility = [np.nan_to_num(np.asarray(v, dtype=np.float64)) for v in visibility]
+        clean = [_sanitised(p, v) for p, v in zip(points, visibility)]
+        usable = [c for c, item in enumerate(clean) if item is not None]
+        points = [item[0] if item else None for item in clean]
+        visibility = [item[1] if item else None for item in clean]
         result: list[Track | None] = [None] * len(points)
-        if self.tracks and points:
-            cost = np.array([[pose_distance(tr, p, v, t) for p, v in zip(points, visibility)]
+        if self.tracks and usable:
+            cost = np.array([[pose_distance(tr, points[c], visibility[c], t) for c in usable]
                              for tr in self.tracks])
             rows, cols = linear_sum_assignment(np.minimum(cost, 1e6))
-            for r, c in zip(rows, cols):
-                if cost[r, c] <= self.max_cost:
+            for r, col in zip(rows, cols):
+                c = usable[col]
+                if cost[r, col] <= self.max_cost:
                     result[c] = self._continue(self.tracks[r], points[c], visibility[c], t)
-        leftover = [c for c in range(len(points)) if result[c] is None]
+        leftover = [c for c in usable if result[c] is None]
         for c in sorted(leftover, key=lambda i: _centre(points[i], visibility[i])[0]):
             result[c] = self._place(points[c], visibility[c], t)
         return result
@@ -132,6 +139,19 @@ class PersonTracker:
             track.velocity = np.zeros(2)
         track.points, track.visibility, track.last_seen = points, visibility, t
         return track
+
+
+def _sanitised(points: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Landmarks as float64 with non-finite ones moved onto the mean of the others at visibility 0
+    (so distances and boxes stay finite); None when fewer than MIN_FINITE_LANDMARKS are finite."""
+    points = np.asarray(points, dtype=np.float64)
+    visibility = np.nan_to_num(np.asarray(visibility, dtype=np.float64))
+    finite = np.isfinite(points).all(axis=-1)
+    if finite.sum() < MIN_FINITE_LANDMARKS:
+        return None
+    if finite.all():
+        return points, visibility
+    return np.where(finite[:, None], points, points[finite].mean(axis=0)), np.where(finite, visibility, 0.0)
 
 
 def _centre(points: np.ndarray, visibility: np.ndarray) -> np.ndarray:
