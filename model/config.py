@@ -170,6 +170,8 @@ def _read_recipe(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raise InputError(f"config file not found: {path}") from None
     except OSError as err:
         raise InputError(f"cannot read config {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"config {path}: not a text file (a YAML recipe is expected)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -90,3 +90,220 @@ def test_nan_landmarks_never_reach_the_skeletons(broken, present, confident):
     for pose in poses[1::2]:
         assert pose.present[0] == present
         assert pose.confidence.any() == confident
+
+
+# --- videos: truncated, or with nobody in them (command line) -----------------------------------------
+
+def _video(path, frames=30, size=(160, 120), fps=25.0):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), 40 + i, np.uint8))
+    writer.release()
+    return path
+
+
+def _truncated_video(path):
+    data = _video(path.with_name("whole.avi")).read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt")
+
+
+def _one_line_error(capsys) -> str:
+    """The error line main.py printed last on stderr (progress bars may come before it)."""
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: "), err
+    return err
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_truncated_video_is_an_error_and_leaves_no_output(tmp_path, capsys, model):
+    clip = _truncated_video(tmp_path / "cut.avi")
+    out = tmp_path / "out"
+    code = main.main(["--video", str(clip), "--model", str(model), "--out", str(out / "a.mp4"),
+                      "--timeline", str(out / "t.json"), "--csv", str(out / "s.csv")])
+    err = _one_line_error(capsys)
+    assert code == 2 and "truncated" in err and "cut.avi" in err
+    assert not out.exists() or not list(out.iterdir())  # no partial video, no temporary files
+
+
+def test_truncated_clip_in_a_folder_is_skipped_and_the_rest_analysed(tmp_path, capsys, model):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    _truncated_video(folder / "a_cut.avi")
+    _video(folder / "b_fine.avi", frames=10)
+    (folder / "whole.avi").unlink()
+    assert main.main(["--video", str(folder), "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped a_cut.avi:" in out and "truncated" in out
+    assert "clip=b_fine.avi" in out and "clip=a_cut.avi" not in out
+
+
+def test_video_with_nobody_reports_no_action(tmp_path, capsys, model):
+    import json
+
+    clip = _video(tmp_path / "empty_room.avi", frames=12)
+    assert main.main(["--video", str(clip), "--model", str(model), "--timeline", str(tmp_path / "t.json")]) == 0
+    out = capsys.readouterr().out
+    assert "12 frames, 0 with a person" in out and "(no action recognised)" in out
+    assert 'dominant: label="no action"' in out
+    timeline = json.loads((tmp_path / "t.json").read_text())
+    assert timeline["frames_with_pose"] == 0 and timeline["segments"] == [] and timeline["windows"] == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "missing.mp4", "no such file"),
+    (lambda d: _write(d / "empty.mp4", b""), "video file is empty"),
+    (lambda d: _write(d / "notes.avi", b"not a video"), "not a readable video"),
+    (lambda d: _truncated_video(d / "cut.avi"), "truncated"),
+    (lambda d: _video(d / "empty_room.avi", frames=6), "no person found in any frame"),
+])
+def test_convert_refuses_bad_videos(tmp_path, capsys, make, message):
+    src = make(tmp_path)
+    assert main.main(["--convert", str(src), "--out", str(tmp_path / "o.npz")]) == 2
+    err = _one_line_error(capsys)
+    assert message in err and src.name in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+# --- the window: bad files and a video cut short ---------------------------------------------------------
+
+@pytest.fixture
+def window(qtbot, tmp_path, model, videos_dir):
+    from app.gui.main_window import MainWindow, WindowOptions
+
+    win = MainWindow(WindowOptions(source=str(videos_dir / "walking.avi"), model=model, device="cpu",
+                                   output_dir=tmp_path / "out"))
+    qtbot.addWidget(win)
+    win.show()
+    win.start_up()
+    yield win
+    win.close()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "missing.mp4", "video file not found"),
+    (lambda d: _write(d / "empty.mp4", b""), "video file is empty"),
+])
+def test_window_says_what_is_wrong_with_a_file_and_stays_usable(window, qtbot, tmp_path, videos_dir,
+                                                                  make, message):
+    src = make(tmp_path)
+    assert not window.open_source(str(src))
+    assert message in window.message.text() and src.name in window.message.text()
+    assert window.message.level == "error" and window.engine is None
+    assert window.open_source(str(videos_dir / "walking.avi"))
+    qtbot.waitUntil(lambda: window.video.frames_shown > 2, timeout=15000)
+
+
+def test_window_reports_a_video_that_turns_out_truncated(window, qtbot, tmp_path, videos_dir):
+    from app_fakes import cut_clip
+
+    whole = cut_clip(videos_dir / "walking.avi", tmp_path / "whole.avi", 0, 120, size=(320, 240))
+    data = whole.read_bytes()
+    cut = _write(tmp_path / "cut.avi", data[: len(data) // 2])
+    assert window.open_source(str(cut))  # it opens and plays ...
+    qtbot.waitUntil(lambda: "truncated" in window.message.text(), timeout=20000)  # ... then says so
+    assert window.video.frames_shown > 0 and window.engine is None
+    assert window.message.level == "error" and "cut.avi" in window.message.text()
+    assert window.open_source(str(videos_dir / "walking.avi"))
+
+
+def test_window_refuses_a_checkpoint_whose_weights_do_not_fit(window, tmp_path, model):
+    payload = torch.load(model, weights_only=True)
+    payload["meta"]["num_classes"] = 7  # the classifier in the weights has 4 outputs
+    payload["meta"]["class_names"] = [f"c{i}" for i in range(7)]
+    torch.save(payload, tmp_path / "misfit.pt")
+    assert not window.load_model(str(tmp_path / "misfit.pt"))
+    assert "misfit.pt does not fit model hcn" in window.message.text()
+    assert window.recognizer.path == model  # the previous model is kept
+
+
+# --- data folders -------------------------------------------------------------------------------------
+
+def test_truncated_skeleton_file_in_a_folder_is_skipped_by_name(tmp_path):
+    folder = tmp_path / "ntu"
+    folder.mkdir()
+    names = ["S001C001P001R001A001", "S001C001P002R001A002", "S001C001P003R001A003"]
+    for i, name in enumerate(names):
+        write_skeleton(folder / f"{name}.skeleton", [[("b", j)] for j in body_track(20, seed=i)])
+    cut = folder / f"{names[1]}.skeleton"
+    cut.write_bytes(cut.read_bytes()[: len(cut.read_bytes()) * 2 // 3])  # a half-copied file
+    with pytest.warns(DataWarning, match=rf"skipped .*{names[1]}\.skeleton: (truncated|line)"):
+        ds = load_dataset(folder, use_cache=False, progress=False)
+    assert ds.names == [names[0], names[2]] and len(ds.skipped) == 1 and names[1] in ds.skipped[0]
+
+
+def _folder(tmp_path, kind: str):
+    folder = tmp_path / kind
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    if kind in ("mixed", "broken"):
+        write_ucla(folder / "a01_s01_e00_v01.json", rng.normal(size=(10, 20, 3)), 1)
+    if kind == "mixed":
+        write_utd(folder / "a1_s1_t1_skeleton.mat", rng.normal(size=(10, 20, 3)))
+    if kind == "broken":
+        (folder / "a01_s01_e00_v01.json").write_text('{"skeletons": [[[0.1, 0.2')  # cut short
+        (folder / "a02_s01_e00_v01.json").write_bytes(b"\x00" * 64)
+    return folder
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("empty", "no skeleton files"),
+    ("mixed", "mixes file formats ("),
+    ("broken", "none of its 2 .json files could be read"),
+])
+def test_train_on_an_unusable_data_folder_exits_2(tmp_path, capsys, kind, message):
+    folder = _folder(tmp_path, kind)
+    args = ["--train", "--config", str(main_root() / "configs" / "utd_mhad.yaml"), "--data", str(folder),
+            f"train.out_dir={tmp_path / 'run'}", f"data.cache={tmp_path / 'cache'}"]
+    with pytest.warns(DataWarning) if kind == "broken" else _no_warning():
+        assert main.main(args) == 2
+    err = _one_line_error(capsys)
+    assert message in err and str(folder) in err
+    assert not (tmp_path / "run").exists()
+
+
+def main_root():
+    from pathlib import Path
+
+    return Path(main.__file__).resolve().parent
+
+
+def _no_warning():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+# --- configs and checkpoints that do not fit ----------------------------------------------------------
+
+@pytest.mark.parametrize("recipe, message", [
+    ("train:\n  epochs: many\n", "config: train.epochs must be"),
+    ("train:\n  epochs: 3\nsolver: {lr: 0.1}\n", "config: unknown field 'solver'"),
+    ("train: [1, 2\n", "not valid YAML"),
+    (b"PK\x03\x04\x00\xff\xfe binary", "not a text file"),
+])
+def test_bad_recipe_file_exits_2_naming_the_problem(tmp_path, capsys, recipe, message):
+    path = tmp_path / "recipe.yaml"
+    path.write_bytes(recipe if isinstance(recipe, bytes) else recipe.encode())
+    assert main.main(["--train", "--config", str(path)]) == 2
+    err = _one_line_error(capsys)
+    assert message in err
+
+
+def test_video_with_a_checkpoint_whose_weights_do_not_fit_exits_2(tmp_path, capsys, model):
+    payload = torch.load(model, weights_only=True)
+    payload["meta"]["layout"] = "utd20"  # weights were made for 25 joints
+    torch.save(payload, tmp_path / "other_layout.pt")
+    clip = _video(tmp_path / "c.avi", frames=4)
+    assert main.main(["--video", str(clip), "--model", str(tmp_path / "other_layout.pt")]) == 2
+    err = _one_line_error(capsys)
+    assert "other_layout.pt does not fit model hcn" in err
