@@ -38,7 +38,7 @@ from torch.utils.data import DataLoader, Sampler
 from core.atomic import atomic_path, write_text
 from core.device import resolve_device
 from core.errors import InputError
-from model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from model.checkpoint import check_expected, load_checkpoint, model_meta, read_checkpoint, save_checkpoint
 from model.config import Config, OptimConfig, config_to_dict, dump_config, load_config
 from model.data.dataset import SkeletonDataset
 from model.data.loader import load_dataset
@@ -312,8 +312,13 @@ def _check_sets(train_set: SkeletonSet, val_set: SkeletonSet | None, config: Con
 # --- the run ---------------------------------------------------------------------------------------
 
 def _init_weights(backbone: nn.Module, path: str | os.PathLike, log: Callable[[str], None]) -> None:
-    """Start from a checkpoint's weights; tensors whose shape differs (a new classifier) are kept."""
-    source = read_checkpoint(path)["state_dict"]
+    """Start from a checkpoint's weights; tensors whose shape differs (a new classifier) are kept.
+    A checkpoint of another backbone, joint layout or input channels is refused (InputError):
+    almost nothing of it would fit, and the run would silently start from scratch."""
+    payload = read_checkpoint(path)
+    own_fields = model_meta(backbone)
+    check_expected(path, payload["meta"], {k: own_fields[k] for k in ("backbone", "layout", "in_channels")})
+    source = payload["state_dict"]
     own = backbone.state_dict()
     taken = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
     backbone.load_state_dict(taken, strict=False)

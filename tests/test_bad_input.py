@@ -307,3 +307,27 @@ def test_video_with_a_checkpoint_whose_weights_do_not_fit_exits_2(tmp_path, caps
     assert main.main(["--video", str(clip), "--model", str(tmp_path / "other_layout.pt")]) == 2
     err = _one_line_error(capsys)
     assert "other_layout.pt does not fit model hcn" in err
+
+
+def test_train_refuses_a_base_checkpoint_of_another_backbone_or_layout(tmp_path, capsys):
+    from model import build_model, save_checkpoint
+
+    folder = tmp_path / "ucla"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        write_ucla(folder / f"a01_s{i + 1:02d}_e00_v01.json", rng.normal(size=(12, 20, 3)), 1)
+    bases = {"agcn_ntu25": ("agcn", "ntu25"), "hcn_utd20": ("hcn", "utd20")}
+    for name, (backbone, layout) in bases.items():
+        save_checkpoint(tmp_path / f"{name}.pt", build_model(backbone, 3, layout=layout, num_person=1))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"model: {{name: hcn}}\ndata: {{path: {folder}, layout: ntu25, window: 16, num_person: 1, "
+                      f"min_crop: 8, val: null, cache: {tmp_path / 'cache'}}}\nstdcl: {{enabled: false}}\n"
+                      f"train: {{batch_size: 2, epochs: 1, progress: false, out_dir: {tmp_path / 'run'}}}\n")
+    expected = {"agcn_ntu25": "its backbone is 'agcn', expected 'hcn'",
+                "hcn_utd20": "its layout is 'utd20', expected 'ntu25'"}
+    for name, message in expected.items():
+        assert main.main(["--train", "--config", str(recipe), "--base", str(tmp_path / f"{name}.pt")]) == 2
+        err = _one_line_error(capsys)
+        assert f"{name}.pt does not fit: {message}" in err
+    assert not (tmp_path / "run").exists()
