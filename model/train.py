@@ -75,9 +75,15 @@ class TrainResult:
 # --- command line ----------------------------------------------------------------------------------
 
 def run_cli(args: argparse.Namespace) -> int:
-    """``--train --config RECIPE [key=value ...]``; ``--data`` and ``--device`` override the recipe."""
+    """``--train --config RECIPE [key=value ...]``; ``--data`` and ``--device`` override the recipe.
+    Without ``--config``, ``--train --data CLIPS`` fine-tunes on the user's clips (model.finetune)."""
     if not args.config:
-        raise InputError("--train needs --config RECIPE.yaml (recipes are in configs/)")
+        if args.data:
+            from model.finetune import run_cli as finetune_cli
+
+            return finetune_cli(args)
+        raise InputError("--train needs --config RECIPE.yaml (recipes are in configs/) or --data CLIPS_FOLDER "
+                         "(your own clips)")
     config = load_config(args.config, args.overrides)
     if args.data:
         config.data.path = args.data
