@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -86,8 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     module_name, func_name = COMMANDS[mode].split(":")
     from core.errors import InputError
 
+    trust = contextlib.nullcontext()
+    if args.trust_pickle:  # imported only when asked: the model package pulls in torch
+        from model.data.pickles import trusting_pickles
+
+        trust = trusting_pickles()
     try:
-        return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
+        with trust:
+            return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -52,6 +52,7 @@ from model.splits import describe_split, split_sets
 from model.stdcl import STDCLHead
 
 STATE_FILE = "state.pt"
+STATE_KEYS = {"epoch", "best", "history", "config", "seconds", "backbone", "head", "optimizer", "scaler"}
 CSV_FIELDS = ("epoch", "lr", "samples", "loss", "cross_entropy", "stdcl", "train_top1", "val_loss",
               "val_top1", "val_top5", "seconds")
 # Config sections that must not change when a run is resumed.
@@ -273,11 +274,15 @@ def _first_difference(old: Any, new: Any, prefix: str) -> str | None:
 
 
 def _load_state(path: Path, config: Config) -> dict:
+    start_over = "delete it or set train.resume=false to start over"
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # a damaged file is reported, never silently replaced
-        raise InputError(f"cannot resume from {path} ({type(err).__name__}: {err}); delete it or set "
-                         f"train.resume=false to start over") from None
+        detail = ("it contains pickled Python objects, refused" if "Weights only load failed" in str(err)
+                  else f"{type(err).__name__}: {' '.join(str(err).split())[:200]}")
+        raise InputError(f"cannot resume from {path} ({detail}); {start_over}") from None
+    if not isinstance(state, dict) or not STATE_KEYS <= state.keys() or not isinstance(state["config"], dict):
+        raise InputError(f"cannot resume from {path}: not a training state file; {start_over}")
     now = config_to_dict(config)
     for key in RESUME_KEYS:
         diff = _first_difference(state["config"].get(key), now[key], key)

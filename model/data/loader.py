@@ -1,7 +1,8 @@
 """Find out what a dataset path holds and read it into a :class:`SkeletonSet` (cached), or read one file.
 
 Formats: ``ntu`` (folder of NTU RGB+D ``.skeleton`` files), ``ucla`` (NW-UCLA ``.json``), ``utd``
-(UTD-MHAD ``.mat``), ``ntu_npz`` (a preprocessed ``NTU60_CS.npz``-style archive) and ``clips`` (the
+(UTD-MHAD ``.mat``), ``ntu_npz`` (a preprocessed ``NTU60_CS.npz``-style archive), ``ntu_agcn`` (a
+2s-AGCN / MS-G3D preprocessed folder; its label pickles need ``--trust-pickle``) and ``clips`` (the
 user's own clips, one sub-folder per action: :mod:`model.data.clips`). A dataset folder is
 searched recursively; it must hold exactly one format. A damaged file inside a folder is skipped with
 a :class:`DataWarning` naming it, and the run goes on.
@@ -19,6 +20,7 @@ import numpy as np
 from core.errors import InputError
 from model.data import cache, clips, ntu, ucla, utd
 from model.data.classes import UCLA_CLASSES, UTD_CLASSES
+from model.data.ntu_agcn import is_agcn_folder, load_ntu_agcn
 from model.data.ntu_npz import is_ntu_archive, load_ntu_npz
 from model.data.sets import DataWarning, Sample, SkeletonSet
 
@@ -51,13 +53,15 @@ def _suffix_counts(folder: Path) -> Counter:
 
 
 def detect_format(path: str | Path) -> str:
-    """``ntu``, ``ucla``, ``utd``, ``ntu_npz`` or ``clips`` for a dataset folder or file; InputError
-    otherwise."""
+    """``ntu``, ``ucla``, ``utd``, ``ntu_npz``, ``ntu_agcn`` or ``clips`` for a dataset folder or file;
+    InputError otherwise."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if clips.is_clip_folder(path):
         return "clips"
+    if is_agcn_folder(path):
+        return "ntu_agcn"
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix == ARCHIVE_SUFFIX:
@@ -152,6 +156,8 @@ def load_dataset(path: str | Path, *, use_cache: bool = True, cache_dir: str | P
     name = detect_format(path)
     if name == "clips":
         return clips.load_clips(path, progress=progress)
+    if name == "ntu_agcn":
+        return load_ntu_agcn(path)
     if name == "ntu_npz":
         archive = path if path.is_file() else _files(path, ARCHIVE_SUFFIX)[0]
         return load_ntu_npz(archive, progress=progress)
