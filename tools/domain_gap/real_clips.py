@@ -28,6 +28,7 @@ from app.pipeline import ActionPipeline, PipelineConfig, is_absent  # noqa: E402
 from app.recognizer import Recognizer  # noqa: E402
 from app.timeline import SegmentBuilder  # noqa: E402
 from app.video_analysis import best_label  # noqa: E402
+from core.atomic import write_text  # noqa: E402
 from pose.mapping import KINECT_V2, MappingConstants  # noqa: E402
 from pose.stage import PoseStage  # noqa: E402
 from tools.domain_gap.replay import ReplayEstimator, load_landmarks, mapping_constants  # noqa: E402
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         everything[ckpt] = evaluate(ckpt, Path(args.landmarks))
         print(f"{ckpt}: {summary_line(everything[ckpt])}", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(everything, indent=1))
+        write_text(args.json, json.dumps(everything, indent=1))
     return 0
 
 
