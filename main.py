@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with trust:
             return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
-    except InputError as err:
+    except (InputError, OSError) as err:  # OSError: a path that cannot be read or written, no room, ...
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -75,6 +75,8 @@ class ClipRecorder:
                     raise _Discarded
         except InputError as err:
             self._error = str(err)
+        except OSError as err:  # the folder cannot be created or written, the disk is full, ...
+            self._error = f"cannot write video {self.path}: {err.strerror or err}"
         except _Discarded:
             pass
         finally:

@@ -331,3 +331,35 @@ def test_train_refuses_a_base_checkpoint_of_another_backbone_or_layout(tmp_path,
         err = _one_line_error(capsys)
         assert f"{name}.pt does not fit: {message}" in err
     assert not (tmp_path / "run").exists()
+
+
+# --- outputs that cannot be written ---------------------------------------------------------------------
+
+def test_output_path_that_cannot_be_created_is_a_one_line_error(tmp_path, capsys, model):
+    blocker = _write(tmp_path / "not_a_folder", b"a file where a folder should be")
+    src = write_skeleton(tmp_path / "a.skeleton", [[("1", j)] for j in body_track(3)])
+    assert main.main(["--convert", str(src), "--out", str(blocker / "o.npz")]) == 2
+    assert str(blocker) in _one_line_error(capsys)  # "File exists" / "Not a directory" naming it
+    clip = _video(tmp_path / "c.avi", frames=6)
+    assert main.main(["--video", str(clip), "--model", str(model), "--out", str(blocker / "a.mp4")]) == 2
+    err = _one_line_error(capsys)
+    assert f"cannot write video {blocker / 'a.mp4'}:" in err
+
+
+def test_window_says_when_a_recording_cannot_be_saved(qtbot, tmp_path, model, videos_dir):
+    from app.gui.main_window import MainWindow, WindowOptions
+
+    blocker = _write(tmp_path / "not_a_folder", b"x")
+    win = MainWindow(WindowOptions(source=str(videos_dir / "walking.avi"), model=model, device="cpu",
+                                   output_dir=blocker / "out"))
+    qtbot.addWidget(win)
+    win.show()
+    win.start_up()
+    try:
+        win.toggle_recording()
+        qtbot.wait(500)
+        win.toggle_recording()
+        assert "cannot write video" in win.message.text() and "Saved clip" not in win.message.text()
+        assert win.message.level == "error" and win.engine is not None  # still running
+    finally:
+        win.close()
