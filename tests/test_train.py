@@ -19,6 +19,7 @@ from core.errors import InputError
 from model.checkpoint import load_checkpoint, read_checkpoint
 from model.config import load_config
 from model.data.loader import load_dataset
+from model.evaluate import evaluate
 from model.train import STATE_FILE, learning_rate, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,14 @@ def test_outputs_and_checkpoint_metadata(trained, utd_sets):
     assert all(int(r["samples"]) == 4 * 8 for r in rows)  # 32 samples, 4 full batches
     assert any(p.name.startswith("events.out.tfevents") for p in (out / "tensorboard").iterdir())
     assert any(line.startswith("epoch 10/10") for line in lines)
+
+
+def test_eval_of_the_best_checkpoint_matches_validation(trained, utd_sets):
+    result, _ = trained
+    report = evaluate([result.best_checkpoint], utd_sets[1])
+    assert (report["top1"], report["top5"], report["n"]) == pytest.approx(
+        (result.metrics["top1"], result.metrics["top5"], result.metrics["n"]))
+    assert report["confusion"] == result.metrics["confusion"]
 
 
 def test_resume_continues_with_the_same_optimiser_state(utd_sets, tmp_path):
