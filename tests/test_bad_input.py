@@ -228,17 +228,35 @@ def test_window_refuses_a_checkpoint_whose_weights_do_not_fit(window, tmp_path, 
 
 # --- data folders -------------------------------------------------------------------------------------
 
-def test_truncated_skeleton_file_in_a_folder_is_skipped_by_name(tmp_path):
-    folder = tmp_path / "ntu"
+def _dataset_folder(folder, fmt: str):
+    """Three small files of one format; returns the folder and the files' stems."""
     folder.mkdir()
-    names = ["S001C001P001R001A001", "S001C001P002R001A002", "S001C001P003R001A003"]
-    for i, name in enumerate(names):
-        write_skeleton(folder / f"{name}.skeleton", [[("b", j)] for j in body_track(20, seed=i)])
-    cut = folder / f"{names[1]}.skeleton"
-    cut.write_bytes(cut.read_bytes()[: len(cut.read_bytes()) * 2 // 3])  # a half-copied file
-    with pytest.warns(DataWarning, match=rf"skipped .*{names[1]}\.skeleton: (truncated|line)"):
+    rng = np.random.default_rng(0)
+    if fmt == "skeleton":
+        stems = ["S001C001P001R001A001", "S001C001P002R001A002", "S001C001P003R001A003"]
+        for i, stem in enumerate(stems):
+            write_skeleton(folder / f"{stem}.skeleton", [[("b", j)] for j in body_track(20, seed=i)])
+    elif fmt == "mat":
+        stems = ["a1_s1_t1_skeleton", "a2_s1_t1_skeleton", "a3_s1_t1_skeleton"]
+        for stem in stems:
+            write_utd(folder / f"{stem}.mat", rng.normal(size=(30, 20, 3)))
+    else:
+        stems = ["a01_s01_e00_v01", "a02_s01_e00_v01", "a03_s01_e00_v01"]
+        for label, stem in enumerate(stems, 1):
+            write_ucla(folder / f"{stem}.json", rng.normal(size=(30, 20, 3)), label)
+    return folder, stems
+
+
+@pytest.mark.parametrize("fmt", ["skeleton", "mat", "json"])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_truncated_file_in_a_folder_is_skipped_by_name_and_the_rest_read(tmp_path, fmt, keep):
+    folder, stems = _dataset_folder(tmp_path / "data", fmt)
+    cut = folder / f"{stems[1]}.{fmt}"
+    data = cut.read_bytes()
+    cut.write_bytes(data[: int(len(data) * keep)])  # a half-copied download
+    with pytest.warns(DataWarning, match=rf"skipped {cut}: "):
         ds = load_dataset(folder, use_cache=False, progress=False)
-    assert ds.names == [names[0], names[2]] and len(ds.skipped) == 1 and names[1] in ds.skipped[0]
+    assert ds.names == [stems[0], stems[2]] and len(ds.skipped) == 1 and str(cut) in ds.skipped[0]
 
 
 def _folder(tmp_path, kind: str):

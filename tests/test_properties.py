@@ -1,6 +1,6 @@
-"""Property-based tests (hypothesis) of the two places that take raw outside data: the NTU
-``.skeleton`` parser (random and corrupted files: only InputError, never another exception or a
-hang) and the BlazePose -> NTU mapping (random, NaN and infinite landmarks and visibilities: finite
+"""Property-based tests (hypothesis) of the places that take raw outside data: the dataset file
+readers, above all the NTU ``.skeleton`` parser (random and corrupted files: only InputError, never
+another exception or a hang), and the BlazePose -> NTU mapping (random, NaN and infinite landmarks and visibilities: finite
 joints, confidence in [0, 1], zeros for a person with no usable landmark)."""
 from __future__ import annotations
 
@@ -109,6 +109,35 @@ def test_blank_comment_or_short_joint_line_is_named(tmp_path, joint_line):
 def test_huge_counts_fail_fast_instead_of_hanging(tmp_path, header):
     result = _read(tmp_path, f"{header}\r\n{header}\r\n".encode())
     assert isinstance(result, InputError) and "truncated" in str(result)
+
+
+# --- the other dataset files: UTD-MHAD .mat and NW-UCLA .json ------------------------------------------
+
+def _mat_and_json(tmp_path) -> dict[str, bytes]:
+    from skeleton_files import write_ucla, write_utd
+
+    joints = np.random.default_rng(0).normal(size=(6, 20, 3))
+    return {".mat": write_utd(tmp_path / "a1_s1_t1_skeleton.mat", joints).read_bytes(),
+            ".json": write_ucla(tmp_path / "a01_s01_e00_v01.json", joints, 1).read_bytes()}
+
+
+@SETTINGS
+@given(suffix=st.sampled_from([".mat", ".json"]), cut=st.floats(0, 1),
+       flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=4))
+def test_damaged_mat_and_json_files_are_refused_or_read(tmp_path, suffix, cut, flips):
+    original = _mat_and_json(tmp_path)[suffix]
+    data = bytearray(original[: int(len(original) * cut)])
+    for where, value in flips:
+        if data:
+            data[min(int(where * len(data)), len(data) - 1)] = value
+    path = tmp_path / ("a1_s1_t1_skeleton.mat" if suffix == ".mat" else "a01_s01_e00_v01.json")
+    path.write_bytes(bytes(data))
+    try:
+        sample = read_file(path)
+    except InputError as err:
+        assert str(path) in str(err) and "\n" not in str(err)
+    else:
+        assert np.isfinite(sample.array).all() and sample.array.shape[2] == 20
 
 
 # --- the BlazePose -> NTU mapping --------------------------------------------------------------------

@@ -32,6 +32,8 @@ def read_sample(path: str | Path) -> Sample:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{path}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not an NW-UCLA skeleton file (JSON nested too deeply)") from None
     if not isinstance(record, dict) or "skeletons" not in record:
         raise InputError(f"{path}: not an NW-UCLA skeleton file (no 'skeletons' field)")
     try:

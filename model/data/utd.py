@@ -29,8 +29,8 @@ def read_sample(path: str | Path) -> Sample:
         content = scipy.io.loadmat(str(path), variable_names=["d_skel"])
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
-    except (ValueError, TypeError, NotImplementedError) as err:
-        raise InputError(f"{path}: not a readable MATLAB .mat file ({err})") from None
+    except Exception as err:  # scipy raises many types (IndexError, MatReadError, ...) on damaged files
+        raise InputError(f"{path}: not a readable MATLAB .mat file ({type(err).__name__}: {err})") from None
     if "d_skel" not in content:
         raise InputError(f"{path}: no 'd_skel' array (not a UTD-MHAD skeleton file)")
     d_skel = content["d_skel"]
