@@ -9,10 +9,10 @@ embedded-Gaussian similarity of two 1x1 embeddings (out_channels / 4 channels), 
 embedding size. Initialisation follows the reference code (He fan-out convolutions, branch-scaled
 subset convolutions, graph-block BatchNorm at 1e-6, classifier N(0, 2/classes)).
 
-The three subsets are evaluated together: one convolution for all six embeddings, one batched
-product for the three graphs, and one convolution over the three aggregated maps. This equals
-the reference's sum of three 1x1 convolutions (their three biases, which only ever add up,
-become one).
+The subsets share one convolution for their six embeddings and one batched product for their
+similarities; each subset's 1x1 transform is a batched matrix product that accumulates into the
+output in place (no per-subset temporaries or reordering copies). The reference's three
+transform biases, which only ever add up, are one.
 """
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class AdaptiveGraphConv(nn.Module):
         self.register_buffer("A", partition.clone(), persistent=False)
         self.PA = nn.Parameter(torch.full_like(partition, 1e-6))
         self.embed = nn.Conv2d(in_channels, 2 * k * self.inter, 1)  # theta_k then phi_k per subset
-        self.conv_d = nn.Conv2d(k * in_channels, out_channels, 1)
+        # W_k of each subset's 1x1 convolution, and their biases summed (they only ever add up)
+        self.weight = nn.Parameter(torch.empty(k, out_channels, in_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels, 1))
         self.bn = nn.BatchNorm2d(out_channels)
         if in_channels != out_channels:
             self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
@@ -46,8 +48,7 @@ class AdaptiveGraphConv(nn.Module):
         else:
             self.down = nn.Identity()
         kaiming_fan_out_(self.embed, fan_out=self.inter)
-        nn.init.normal_(self.conv_d.weight, 0.0, (2.0 / (out_channels * in_channels * k)) ** 0.5)
-        nn.init.constant_(self.conv_d.bias, 0.0)
+        nn.init.normal_(self.weight, 0.0, (2.0 / (out_channels * in_channels * k)) ** 0.5)
         bn_const_(self.bn, 1e-6)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,10 +56,13 @@ class AdaptiveGraphConv(nn.Module):
         k, ci = self.subsets, self.inter
         theta, phi = self.embed(x).view(n, 2, k, ci * t, v).unbind(1)
         similarity = torch.matmul(theta.transpose(-1, -2), phi) / (ci * t)  # (n, k, v, v)
-        graph = similarity.softmax(dim=-2) + (self.A + self.PA)
-        aggregated = torch.matmul(x.reshape(n, 1, c * t, v), graph)  # (n, k, c*t, v)
-        y = self.bn(self.conv_d(aggregated.view(n, k * c, t, v)))
-        return torch.relu(y + self.down(x))
+        graph = similarity.softmax(dim=-2) + (self.A + self.PA)  # (n, k, v, v)
+        flat = x.reshape(n, c * t, v)
+        y = self.bias
+        for i in range(k):  # y += W_k (x G_k), the sum fused into the batched product
+            aggregated = torch.bmm(flat, graph[:, i]).view(n, c, t * v)
+            y = torch.baddbmm(y, self.weight[i].expand(n, -1, -1), aggregated)
+        return torch.relu(self.bn(y.view(n, -1, t, v)) + self.down(x))
 
 
 class AGCNBlock(nn.Module):

@@ -12,9 +12,10 @@ at 0) and adds the subset's learned shared topology (initialised with the partit
 output channel c of a third 1x1 transform is aggregated over joints with topology c.
 
 Implementation notes, all exact rewrites of the reference: the three subsets run as one
-convolution per role (a grouped one for the topology lift) and one batched product; the
-embeddings are pooled over time before their 1x1 convolutions (a 1x1 convolution commutes with
-the mean); initialisation keeps each reference convolution's own fan.
+convolution per role and one batched product (the per-subset lift is a batched matrix product
+with ``alpha`` folded into its weights); the embeddings are pooled over time before their 1x1
+convolutions (a 1x1 convolution commutes with the mean); initialisation keeps each reference
+convolution's own fan.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ class CTRGraphConv(nn.Module):
         self.rel = rel = 8 if in_channels in (3, 9) else in_channels // rel_reduction
         self.embed = nn.Conv2d(in_channels, 2 * k * rel, 1)  # conv1 then conv2 of each subset
         self.transform = nn.Conv2d(in_channels, k * out_channels, 1)  # conv3 of each subset
-        self.lift = nn.Conv2d(k * rel, k * out_channels, 1, groups=k)  # conv4 of each subset
+        self.lift_weight = nn.Parameter(torch.empty(k, out_channels, rel))  # conv4 of each subset
+        self.lift_bias = nn.Parameter(torch.zeros(k, out_channels))
         self.PA = nn.Parameter(partition.clone())
         self.alpha = nn.Parameter(torch.zeros(1))
         self.bn = nn.BatchNorm2d(out_channels)
@@ -52,20 +54,20 @@ class CTRGraphConv(nn.Module):
             self.down = nn.Identity()
         kaiming_fan_out_(self.embed, fan_out=rel)
         kaiming_fan_out_(self.transform, fan_out=out_channels)
-        kaiming_fan_out_(self.lift, fan_out=out_channels)
+        nn.init.normal_(self.lift_weight, 0.0, (2.0 / out_channels) ** 0.5)  # He fan-out of conv4
         bn_const_(self.bn, 1e-6)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape
         k, rel, co = self.subsets, self.rel, self.out_channels
-        pooled = self.embed(x.mean(dim=2, keepdim=True)).view(n, 2, k * rel, v)
-        relation = torch.tanh(pooled[:, 0].unsqueeze(-1) - pooled[:, 1].unsqueeze(-2))  # (n, k*rel, v, v)
-        topology = self.lift(relation).view(n, k, co, v, v) * self.alpha + self.PA.unsqueeze(1)
-        values = self.transform(x).view(n, k, co, t, v)
+        pooled = self.embed(x.mean(dim=2, keepdim=True)).view(n, 2, k, rel, v)
+        relation = torch.tanh(pooled[:, 0].unsqueeze(-1) - pooled[:, 1].unsqueeze(-2))  # (n, k, rel, v, v)
+        # topology = alpha * conv4(relation) + PA, with alpha folded into conv4's weight and bias
+        shift = (self.lift_bias * self.alpha).unsqueeze(-1) + self.PA.view(k, 1, v * v)
+        topology = torch.matmul(self.lift_weight * self.alpha, relation.view(n, k, rel, v * v)) + shift
+        values = self.transform(x).view(n * k * co, t, v)
         # y[n, c, t, u] = sum_k sum_w values[n, k, c, t, w] * topology[n, k, c, u, w]
-        values = values.permute(0, 2, 3, 1, 4).reshape(n * co, t, k * v)
-        topology = topology.permute(0, 2, 1, 4, 3).reshape(n * co, k * v, v)
-        y = torch.bmm(values, topology).view(n, co, t, v)
+        y = torch.bmm(values, topology.view(n * k * co, v, v).transpose(1, 2)).view(n, k, co, t, v).sum(dim=1)
         return torch.relu(self.bn(y) + self.down(x))
 
 

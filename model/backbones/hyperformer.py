@@ -17,9 +17,10 @@ in its NW-UCLA config; they are given by joint name, so every layout order gets 
 
 Implementation notes, exact rewrites of the reference: ``q.k + q.e`` is one product
 ``q.(k + e)``; ``q.r_hop`` is computed once per distinct hop and gathered, instead of a
-(V, V, C) table per head; the score terms are summed in place and ``(alpha * attn + outer) @ v``
-is computed as ``alpha * (attn @ v) + outer @ v``, so one (V, V) map per frame and head is kept
-for the backward pass instead of five.
+(V, V, C) table per head, and with ``w.e`` it is computed in the convolution layout (no
+reordering copies); the score terms are summed in place and ``alpha * attn + outer`` is one
+fused operation, so two (V, V) maps per frame and head are kept for the backward pass instead
+of the reference's five or more.
 """
 from __future__ import annotations
 
@@ -77,19 +78,23 @@ class HypergraphAttention(nn.Module):
     def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape
         h, c = self.heads, self.head_dim
-        # (n, t, h, v, c) layouts; one (v, c) matrix per frame and head
-        q = self.q(x).view(n, h, c, t, v).permute(0, 3, 1, 4, 2)
-        k, val = self.kv(x).view(n, 2, h, c, t, v).permute(1, 0, 4, 2, 5, 3).unbind(0)
-        e = e.view(n, h, c, t, v).permute(0, 3, 1, 4, 2)
-        scores = torch.matmul(q, (k + e).transpose(-1, -2))  # q.k + q.e
-        rel = torch.matmul(q, self.rpe.view(-1, h, c).permute(1, 2, 0))  # (n, t, h, v, hops)
+        q = self.q(x).view(n, h, c, t * v)
+        k, val = self.kv(x).view(n, 2, h, c, t * v).unbind(1)
+        e = e.view(n, h, c, t * v)
+        # terms with one operand per head: batched over (n, h) in the convolution layout
+        rel = torch.matmul(self.rpe.view(-1, h, c).transpose(0, 1), q)  # q.r per hop: (n, h, hops, t*v)
+        w_e = torch.matmul(self.w1.unsqueeze(1), e)  # w.e: (n, h, 1, t*v)
+        # per frame and head: (n, t, h, v, c) matrices
+        frames = (n, h, c, t, v)
+        q = q.view(frames).permute(0, 3, 1, 4, 2)
+        scores = torch.matmul(q, (k + e).view(frames).permute(0, 3, 1, 2, 4))  # q.k + q.e
+        rel = rel.view(n, h, -1, t, v).permute(0, 3, 1, 4, 2)  # (n, t, h, v, hops)
         scores.add_(rel.gather(-1, self.hops.expand(n, t, h, v, v)))  # q.r_hop(i, j)
-        scores.add_(torch.matmul(e, self.w1.unsqueeze(-1)).transpose(-1, -2))  # w.e_j
+        scores.add_(w_e.view(n, h, t, 1, v).transpose(1, 2))  # w.e_j
         attn = scores.mul_(self.scale).softmax(dim=-1)
-        # (alpha * attn + outer) @ val, without materialising the mixed (V, V) maps
-        out = torch.matmul(attn, val) * self.alpha + torch.matmul(self.outer, val)  # (n, t, h, v, c)
-        out = out.permute(0, 2, 4, 1, 3).reshape(n, h * c, t, v)
-        return self.proj(out)
+        mixed = torch.addcmul(self.outer, attn, self.alpha)  # alpha * attn + outer
+        out = torch.matmul(mixed, val.view(frames).permute(0, 3, 1, 4, 2))  # (n, t, h, v, c)
+        return self.proj(out.permute(0, 2, 4, 1, 3).reshape(n, h * c, t, v))
 
 
 class HyperformerBlock(nn.Module):
@@ -97,15 +102,15 @@ class HyperformerBlock(nn.Module):
     (TCN_ViT_unit)."""
 
     def __init__(self, in_channels: int, out_channels: int, num_heads: int, hops: torch.Tensor,
-                 part_pool: torch.Tensor, part_index: torch.Tensor, stride: int = 1) -> None:
+                 part_pool: torch.Tensor, part_expand: torch.Tensor, stride: int = 1) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(in_channels)
         self.attn = HypergraphAttention(in_channels, out_channels, num_heads, hops)
         self.pe_proj = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.skip_proj = nn.Conv2d(in_channels, out_channels, 1, bias=False) if in_channels != out_channels \
             else nn.Identity()
-        self.register_buffer("part_pool", part_pool, persistent=False)  # (V, parts) averaging matrix
-        self.register_buffer("part_index", part_index, persistent=False)  # (V,) part of each joint
+        self.register_buffer("part_pool", part_pool, persistent=False)  # (V, parts): mean of each part
+        self.register_buffer("part_expand", part_expand, persistent=False)  # (parts, V): part of each joint
         self.tcn = MultiScaleTemporalConv(out_channels, out_channels, kernel_size=5, stride=stride)
         if in_channels == out_channels and stride == 1:
             self.residual = nn.Identity()
@@ -114,7 +119,7 @@ class HyperformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         hyperedges = self.pe_proj(torch.matmul(x, self.part_pool))  # (n, c, t, parts)
-        e = hyperedges.index_select(-1, self.part_index)  # each joint gets its part's feature
+        e = torch.matmul(hyperedges, self.part_expand)  # each joint gets its part's feature
         normed = self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         y = self.skip_proj(x) + self.attn(normed, e)
         return torch.relu(self.tcn(y) + self.residual(x))
@@ -128,13 +133,13 @@ class Hyperformer(Backbone):
         super().__init__(num_classes, layout, num_person, in_channels)
         width = HEAD_DIM * num_heads
         hops = torch.from_numpy(hop_distance(layout).astype("int64"))
-        labels = torch.tensor(body_part_labels(layout))
-        one_hot = torch.nn.functional.one_hot(labels).float()
+        one_hot = torch.nn.functional.one_hot(torch.tensor(body_part_labels(layout))).float()
         part_pool = one_hot / one_hot.sum(dim=0, keepdim=True)
         self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
         widths = (in_channels,) + (width,) * len(STRIDES)
         self.blocks = nn.Sequential(*[
-            HyperformerBlock(widths[i], widths[i + 1], num_heads, hops, part_pool, labels, stride=STRIDES[i])
+            HyperformerBlock(widths[i], widths[i + 1], num_heads, hops, part_pool, one_hot.t().contiguous(),
+                             stride=STRIDES[i])
             for i in range(len(STRIDES))])
         self.classifier = PooledClassifier(width, num_classes, dropout)
 
