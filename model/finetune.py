@@ -159,7 +159,8 @@ def finetune(folder: str | Path, base: str | Path | None = None, out: str | Path
     train_idx, held_idx = holdout_split(data, seed=config.train.seed)
     holdout = None
     if len(held_idx):
-        log(f"held-out check: training on {len(train_idx)} clips, then scoring {len(held_idx)} held-out clips")
+        log(f"held-out check: training on {len(train_idx)} clips, then scoring {len(held_idx)} "
+            f"held-out clips")
         check = finetune_config(meta, overrides)
         check.train.device, check.train.progress = device, config.train.progress
         check.train.out_dir = str(runs / "heldout")

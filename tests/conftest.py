@@ -18,6 +18,14 @@ def _shared_dir(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def user_models_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Fine-tuned checkpoints go to (and the model picker reads) a fresh folder, never the user's."""
+    folder = tmp_path_factory.mktemp("user_models")
+    monkeypatch.setenv("ACTION_RECOGNITION_MODELS", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def utd_dir() -> Path:
     return _shared_dir("data", "utd_mhad")

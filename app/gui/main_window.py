@@ -27,6 +27,7 @@ from app.engine import RealtimeEngine
 from app.gui.action_panel import ActionPanel
 from app.gui.controls import ControlBar
 from app.gui.message_bar import MessageBar
+from app.gui.recorder_panel import add_recorder_panel
 from app.gui.timeline_view import TimelineView
 from app.gui.video_view import VideoView
 from app.metrics import LatencyStats, RateMeter
@@ -38,12 +39,14 @@ from app.sources import CameraSource, open_source
 from app.timeline import SegmentBuilder
 from core.atomic import atomic_path
 from core.errors import InputError
+from model.user_models import user_models
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 SHORTCUTS = (
     ("Space", "start / stop"), ("Ctrl+O", "open a video file"), ("Ctrl+M", "open a checkpoint"),
-    ("R", "record a clip / stop recording"), ("Ctrl+S", "save a screenshot"),
+    ("R", "record a clip / stop recording"), ("T", "record a take of an action (Teach tab)"),
+    ("Ctrl+S", "save a screenshot"),
     ("+ / -", "raise / lower the threshold"), ("F11", "full screen"), ("Esc", "dismiss the message"),
     ("F1", "this list"), ("Ctrl+Q", "quit"),
 )
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self._readout_timer.start(500)
         self.controls.show_threshold(self.config.threshold)
         self.controls.show_running(False)
+        self.recorder_panel = add_recorder_panel(self)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -198,15 +202,17 @@ class MainWindow(QMainWindow):
             self.refresh_models()
             return False
         self.recognizer = recognizer
-        self.controls.show_models(shipped_models(), recognizer.path)
+        self.controls.show_models(shipped_models() + user_models(), recognizer.path)
         self.setWindowTitle(f"Action recognition — {recognizer.name}")
         if restart and self.source_spec is not None:
             self.open_source(self.source_spec)
         return True
 
     def refresh_models(self) -> None:
-        """Re-list the shipped checkpoints (new ones appear without a restart)."""
-        self.controls.show_models(shipped_models(), self.recognizer.path if self.recognizer else None)
+        """Re-list the shipped and the user's fine-tuned checkpoints (new ones appear without a
+        restart)."""
+        current = self.recognizer.path if self.recognizer else None
+        self.controls.show_models(shipped_models() + user_models(), current)
 
     def choose_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", "", MODEL_FILTER)
