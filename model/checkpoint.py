@@ -105,6 +105,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     missing = [k for k in MODEL_FIELDS if k not in meta]
     if missing:
         raise InputError(f"checkpoint {path} meta lacks {', '.join(missing)}")
+    broken = next((k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point()
+                   and not torch.isfinite(v).all()), None)
+    if broken is not None:  # a diverged training run or a damaged file: it would only answer NaN
+        raise InputError(f"checkpoint {path} has NaN or infinite weights (in {broken})")
     return payload
 
 

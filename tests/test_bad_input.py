@@ -5,7 +5,8 @@ do not fit. Each case checks the exact outcome: a one-line ``error:`` and exit c
 message in a window that stays usable (GUI), or a sample skipped by name while the run goes on."""
 from __future__ import annotations
 
-import shutil
+import struct
+import zipfile
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ from blazepose_synth import project, standing_world
 from skeleton_files import body_track, write_skeleton, write_ucla, write_utd
 
 import main
+from core.errors import InputError
 from model.data.loader import load_dataset
 from model.data.sets import DataWarning
 from pose.mediapipe_estimator import PersonLandmarks
@@ -381,3 +383,26 @@ def test_window_says_when_a_recording_cannot_be_saved(qtbot, tmp_path, model, vi
         assert win.message.level == "error" and win.engine is not None  # still running
     finally:
         win.close()
+
+
+def test_checkpoint_with_nan_weights_is_refused(tmp_path, capsys, model):
+    payload = torch.load(model, weights_only=True)
+    name = next(k for k, v in payload["state_dict"].items() if v.is_floating_point())
+    payload["state_dict"][name][...] = float("nan")  # a diverged run, or bytes flipped on disk
+    torch.save(payload, tmp_path / "nan.pt")
+    clip = _video(tmp_path / "c.avi", frames=4)
+    assert main.main(["--video", str(clip), "--model", str(tmp_path / "nan.pt")]) == 2
+    assert f"nan.pt has NaN or infinite weights (in {name})" in _one_line_error(capsys)
+
+
+def test_damaged_compressed_ntu_archive_is_an_input_error(tmp_path):
+    arrays = {"x_train": np.random.default_rng(0).random((3, 300, 150), np.float32), "y_train": np.eye(60)[:3]}
+    np.savez_compressed(tmp_path / "whole.npz", **arrays)
+    data = bytearray((tmp_path / "whole.npz").read_bytes())
+    with zipfile.ZipFile(tmp_path / "whole.npz") as zf:
+        offset = zf.getinfo("x_train.npy").header_offset
+    name_length, extra_length = struct.unpack("<HH", data[offset + 26:offset + 30])  # local file header
+    data[offset + 30 + name_length + extra_length] = 0x07  # first deflate block: invalid type (zlib.error)
+    (tmp_path / "NTU60_CS.npz").write_bytes(bytes(data))
+    with pytest.raises(InputError, match="NTU60_CS.npz: "):
+        load_dataset(tmp_path / "NTU60_CS.npz", progress=False)

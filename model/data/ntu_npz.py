@@ -8,6 +8,7 @@ Samples are read in chunks straight from the archive, so memory holds only the t
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -90,7 +91,7 @@ def load_ntu_npz(path: str | Path, parts: tuple[str, ...] = PARTS, progress: boo
                 labels.append(onehot.argmax(axis=1))
                 names += [f"{part}_{i}" for i in range(count)]
                 part_ids += [PARTS.index(part)] * count
-    except (OSError, zipfile.BadZipFile, ValueError) as err:
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, zlib.error) as err:  # zlib: compressed
         raise InputError(f"{path}: not a readable .npz archive ({err})") from None
     if classes not in (60, 120):
         raise InputError(f"{path}: {classes} classes in the one-hot labels; expected 60 or 120")
