@@ -8,9 +8,12 @@ inference threads, drop-oldest queues, overlay drawing) on the clip played again
 to real time like a camera, with timestamps that keep increasing across loops. A consumer pulls
 every shown frame and the action states as the GUI does. Every ``--interval`` seconds one CSV row
 records the resident memory (RSS, from /proc), frames shown / dropped, capture-to-display latency
-(median, 95th percentile) of the frames shown in the interval, mean inference time and the 1-minute
-load average. The summary compares RSS after the warm-up with the end (and a fitted slope), and
-latency in the first vs the last few minutes (5, or a third of a shorter run).
+(median, 95th percentile) of the frames shown in the interval, the pose stage's median time per
+frame, mean inference time and the 1-minute load average. The summary compares RSS after the
+warm-up with the end (and a fitted slope), and latency, pose and inference time in the first vs the
+last few minutes (5, or a third of a shorter run). On a shared machine latency follows the load;
+pose and inference time grow with the load too but not with any state of the program, so they
+tell contention from drift.
 """
 from __future__ import annotations
 
@@ -37,7 +40,8 @@ from core.errors import InputError  # noqa: E402
 from core.video import VideoReader  # noqa: E402
 
 CSV_FIELDS = ("elapsed_s", "rss_mb", "frames_shown", "frames_dropped", "loops", "latency_ms_p50",
-              "latency_ms_p95", "inference_ms_mean", "labels", "load1")
+              "latency_ms_p95", "pose_ms_p50", "inference_ms_mean", "labels", "load1")
+DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "videos" / "waving.avi"
 WARMUP_SECONDS = 60.0
 COMPARE_SECONDS = 300.0
 
@@ -122,14 +126,21 @@ def soak(video: Path, model: Path, minutes: float, interval: float, persons: int
     engine = RealtimeEngine(clip, pipeline, on_event=consumer.on_event, pace=True)
     consumer.engine = engine
     inference_times: list[float] = []
-    original_recognise = pipeline.recognise
+    pose_times: list[float] = []
+    original_recognise, original_observe = pipeline.recognise, pipeline.observe
 
     def timed_recognise(window):
         states = original_recognise(window)
         inference_times.append(recognizer.last_inference_s)
         return states
 
-    pipeline.recognise = timed_recognise
+    def timed_observe(frame, t):
+        start = time.perf_counter()
+        result = original_observe(frame, t)
+        pose_times.append(time.perf_counter() - start)
+        return result
+
+    pipeline.recognise, pipeline.observe = timed_recognise, timed_observe
     rows: list[dict] = []
     start = time.perf_counter()
     engine.start()
@@ -145,11 +156,13 @@ def soak(video: Path, model: Path, minutes: float, interval: float, persons: int
                 raise InputError(f"the engine stopped: {'; '.join(consumer.errors) or 'source ended'}")
             latencies, labels = consumer.take()
             times, inference_times[:] = list(inference_times), []
+            poses, pose_times[:] = list(pose_times), []
             row = {
                 "elapsed_s": round(time.perf_counter() - start, 1), "rss_mb": round(rss_mb(), 1),
                 "frames_shown": len(latencies), "frames_dropped": engine.dropped_frames, "loops": clip.loops,
                 "latency_ms_p50": _ms(np.median(latencies)) if latencies else "",
                 "latency_ms_p95": _ms(np.percentile(latencies, 95)) if latencies else "",
+                "pose_ms_p50": _ms(np.median(poses)) if poses else "",
                 "inference_ms_mean": _ms(np.mean(times)) if times else "",
                 "labels": labels, "load1": round(os.getloadavg()[0], 2),
             }
@@ -178,18 +191,23 @@ def summary(rows: list[dict], warmup: float = WARMUP_SECONDS, compare: float = C
     slope = float(np.polyfit(t, rss, 1)[0]) * 3600.0 if len(warm) >= 2 else 0.0
     span = min(compare, total / 3)
 
-    def median_latency(part: list[dict]) -> float:
-        values = [r["latency_ms_p50"] for r in part if r["latency_ms_p50"] != ""]
-        return float(np.median(values)) if values else float("nan")
+    def median_of(part: list[dict], key: str) -> float:
+        values = [float(r[key]) for r in part if r.get(key, "") != ""]
+        return round(float(np.median(values)), 1) if values else float("nan")
 
     first = [r for r in rows if r["elapsed_s"] <= span]
     last = [r for r in rows if r["elapsed_s"] > total - span]
     loads = [r["load1"] for r in rows]
     return {
-        "minutes": round(total / 60.0, 1), "rss_start_mb": warm[0]["rss_mb"], "rss_end_mb": rows[-1]["rss_mb"],
-        "rss_max_mb": max(r["rss_mb"] for r in rows), "rss_growth_mb": round(rows[-1]["rss_mb"] - warm[0]["rss_mb"], 1),
+        "minutes": round(total / 60.0, 1), "rss_start_mb": warm[0]["rss_mb"],
+        "rss_end_mb": rows[-1]["rss_mb"], "rss_max_mb": max(r["rss_mb"] for r in rows),
+        "rss_growth_mb": round(rows[-1]["rss_mb"] - warm[0]["rss_mb"], 1),
         "rss_slope_mb_per_hour": round(slope, 1), "compare_minutes": round(span / 60.0, 1),
-        "latency_ms_first": round(median_latency(first), 1), "latency_ms_last": round(median_latency(last), 1),
+        "latency_ms_first": median_of(first, "latency_ms_p50"),
+        "latency_ms_last": median_of(last, "latency_ms_p50"),
+        "pose_ms_first": median_of(first, "pose_ms_p50"), "pose_ms_last": median_of(last, "pose_ms_p50"),
+        "inference_ms_first": median_of(first, "inference_ms_mean"),
+        "inference_ms_last": median_of(last, "inference_ms_mean"),
         "frames_shown": sum(r["frames_shown"] for r in rows), "frames_dropped": rows[-1]["frames_dropped"],
         "loops": rows[-1]["loops"], "load1_min": min(loads), "load1_median": float(np.median(loads)),
         "load1_max": max(loads),
@@ -206,7 +224,7 @@ def write_csv(path: str | os.PathLike, rows: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--video", default=str(Path(__file__).resolve().parents[2] / "shared" / "videos" / "waving.avi"))
+    parser.add_argument("--video", default=str(DEFAULT_VIDEO))
     parser.add_argument("--model", help="checkpoint (default: the shipped model)")
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
