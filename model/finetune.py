@@ -28,7 +28,7 @@ import numpy as np
 from core.errors import InputError
 from model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from model.config import Config, load_config
-from model.data.clips import is_clip_folder, load_clips
+from model.data.clips import is_clip_folder, load_clips, scan
 from model.data.sets import SkeletonSet
 from model.train import train
 from model.user_models import user_models_dir
@@ -140,8 +140,15 @@ def finetune(folder: str | Path, base: str | Path | None = None, out: str | Path
     config.train.device = device
     config.train.progress = progress and config.train.progress
 
+    pending = sum(clip.needs_extraction for clips in scan(folder).values() for clip in clips)
+    if pending:
+        log(f"extracting skeletons from {pending} new video{'s' * (pending != 1)} (once; the sequences are "
+            f"saved beside them)")
+    read_start = time.perf_counter()
     data = load_clips(folder, persons=persons or config.data.num_person, fps=config.data.fps,
                       progress=progress)
+    if pending:
+        log(f"extraction took {time.perf_counter() - read_start:.0f} s")
     counts = {name: int((data.labels == i).sum()) for i, name in enumerate(data.class_names)}
     if len(counts) < 2:
         raise InputError(f"clips folder {folder} has one action ({data.class_names[0]!r}); teaching needs "
