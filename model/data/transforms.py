@@ -138,4 +138,4 @@ def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu
     return Compose(transforms)
 
 
-from model.data import camera_noise  # noqa: E402,F401  (registers the camera-noise augmentations)
+from model.data import camera_noise, kinect_v1  # noqa: E402,F401  (register their augmentations)

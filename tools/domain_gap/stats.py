@@ -35,7 +35,7 @@ from model.data.loader import load_dataset  # noqa: E402
 from pose.layouts import get_layout  # noqa: E402
 from pose.mapping import BLAZEPOSE_LANDMARKS, KINECT_AXES, mediapipe_to_ntu  # noqa: E402
 from model.preprocess import normalize  # noqa: E402
-from tools.domain_gap.kinect1 import to_kinect2  # noqa: E402
+from model.data.kinect_v1 import to_kinect2  # noqa: E402
 from tools.domain_gap.replay import load_landmarks, stage_skeleton  # noqa: E402
 
 NTU_TOP = get_layout("ntu25").index("spine_shoulder")

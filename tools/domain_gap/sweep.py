@@ -5,7 +5,7 @@
 
 A variant changes the recipe ``configs/default_model.yaml`` (normalisation, augmentation, stream,
 backbone) and optionally the Kinect v1 -> v2 joint correction of the training data
-(:mod:`tools.domain_gap.kinect1`). It trains on three of UTD-MHAD's subjects 1,3,5,7 and validates on
+(:func:`model.data.kinect_v1.to_kinect2`). It trains on three of UTD-MHAD's subjects 1,3,5,7 and validates on
 the fourth, then runs the final checkpoint on the recorded real clips (:mod:`tools.domain_gap.
 real_clips`). One JSON line per run goes to ``runs/domain_gap/variants.jsonl``.
 Run trainings one at a time: the machine has two cores.
@@ -28,7 +28,7 @@ from model.config import load_config  # noqa: E402
 from model.data.loader import load_dataset  # noqa: E402
 from model.splits import split_sets  # noqa: E402
 from model.train import train  # noqa: E402
-from tools.domain_gap.kinect1 import to_kinect2  # noqa: E402
+from model.data.kinect_v1 import to_kinect2  # noqa: E402
 from tools.domain_gap.real_clips import evaluate, summary_line  # noqa: E402
 
 RECIPE = ROOT / "configs" / "default_model.yaml"
@@ -49,6 +49,8 @@ VARIANTS = {
     "geometry_only": ("body_frame, v1 -> v2, geometric augmentations only (body_shape, depth, tilt, rotate)",
                       {"augmentation": "geometry"}, True),
     "camera_noise_bone": ("camera_noise with the bone stream", {"stream": "bone"}, True),
+    "camera_noise_mixdef": ("body_frame, v1 joints as read, camera noise + kinect2_joints augmentation",
+                            {"augmentation": "mixdef"}, False),
 }
 
 
@@ -60,6 +62,8 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
     for key, value in changes.items():
         if value == "geometry":
             value = {k: v for k, v in data.augmentation.items() if k in GEOMETRY}
+        elif value == "mixdef":
+            value = {"kinect2_joints": {"p": 0.5, "amount": [0.5, 1.0]}, **data.augmentation}
         setattr(data, key, value)
     subjects = [s for s in (1, 3, 5, 7) if s != val_subject]
     data.train, data.val = {"subject": subjects}, {"subject": [val_subject]}
@@ -81,7 +85,8 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
     return {
         "variant": variant, "description": description, "val_subject": val_subject, "seed": seed,
         "epochs": config.train.epochs, "backbone": config.model.name, "stream": data.stream,
-        "val_top1_last": history[-1]["val_top1"], "val_top1_best": max(h["val_top1"] for h in history),
+        "val_top1_last": history[-1]["val_top1"],
+        "val_top1_best": max(h["val_top1"] for h in history if h.get("val_top1") is not None),
         "minutes": round((time.time() - start) / 60, 1), "real": real, "real_summary": summary_line(real),
     }
 
