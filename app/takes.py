@@ -21,6 +21,7 @@ from core.errors import InputError
 from model.data.clips import Clip, action_folder_name, write_sequence
 
 VIDEO_SUFFIX = ".mp4"
+MIN_TAKE_SECONDS = 0.5  # shorter takes (a key pressed twice, a source that ended) are not kept
 
 
 def new_take_stem(folder: Path, now: float | None = None) -> str:
@@ -93,12 +94,17 @@ class TakeRecorder:
             self._open = False
 
     def stop(self) -> Clip:
-        """Finish the take and save it; InputError (nothing kept) when nobody was seen in it."""
+        """Finish the take and save it; InputError (nothing kept) when nobody was seen in it or it
+        is shorter than :data:`MIN_TAKE_SECONDS`."""
         self._detach()
         if not self._seen:
-            self._video.discard()
+            self.cancel()
             raise InputError(f"nobody was seen during the take of {self.action!r}; nothing was saved "
                              f"(step into the camera's view)")
+        if self.seconds < MIN_TAKE_SECONDS:
+            self.cancel()
+            raise InputError(f"the take of {self.action!r} was too short ({self.seconds:.1f} s); nothing "
+                             f"was saved")
         video = self._video.close()
         joints = np.stack(self._joints)  # (T, M, V, 3)
         times = np.asarray(self._times, dtype=np.float64)
@@ -107,15 +113,19 @@ class TakeRecorder:
         return Clip(self.action, self.sequence_path, video)
 
     def cancel(self) -> None:
-        """Stop and keep nothing."""
+        """Stop and keep nothing (a new action's folder goes too)."""
         self._detach()
         self._video.discard()
+        _remove_if_empty(self.sequence_path.parent)
 
 
 def delete_take(clip: Clip) -> None:
     """Remove a take's files, and its action folder once it holds nothing else."""
     for path in clip.files():
         path.unlink(missing_ok=True)
-    folder = clip.sequence.parent
+    _remove_if_empty(clip.sequence.parent)
+
+
+def _remove_if_empty(folder: Path) -> None:
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

@@ -16,9 +16,9 @@ from model.data import clips
 
 @pytest.fixture(scope="module")
 def short_video(tmp_path_factory, videos_dir):
-    """Three seconds of the real waving clip, small."""
+    """Four seconds of the real waving clip, small."""
     folder = tmp_path_factory.mktemp("video")
-    return cut_clip(videos_dir / "waving.avi", folder / "waving_short.avi", 30, 90, size=(320, 240))
+    return cut_clip(videos_dir / "waving.avi", folder / "waving_short.avi", 30, 120, size=(320, 240))
 
 
 @pytest.fixture
@@ -37,7 +37,8 @@ def window(qtbot, tmp_path, short_video):
 def _record(panel, qtbot, action: str, frames: int = 8) -> clips.Clip:
     panel.action.setCurrentText(action)
     assert panel.start_take()
-    qtbot.waitUntil(lambda: panel.recorder.frames_with_person >= frames, timeout=20000)
+    qtbot.waitUntil(lambda: panel.recorder.frames_with_person >= frames and panel.recorder.seconds > 0.7,
+                    timeout=20000)
     return panel.stop_take()
 
 
@@ -106,6 +107,16 @@ def test_mistakes_are_shown_in_the_window(window, qtbot):
     assert not panel.start_take()
     assert "Start a source" in window.message.text()
     assert panel.counts() == {} and not (window.output_dir / "clips").exists()
+
+
+def test_a_take_too_short_is_not_kept(window, qtbot):
+    panel = window.recorder_panel
+    panel.action.setCurrentText("wave")
+    assert panel.start_take()
+    qtbot.waitUntil(lambda: panel.recorder.frames_with_person >= 1, timeout=20000)
+    assert panel.stop_take() is None
+    assert "too short" in window.message.text() and "nothing was saved" in window.message.text()
+    assert panel.counts() == {} and not (window.output_dir / "clips" / "wave").exists()
 
 
 def test_fine_tuned_checkpoints_are_listed_in_the_model_picker(window, user_models_dir):
