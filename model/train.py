@@ -15,28 +15,24 @@ top-5, per-class accuracy, confusion matrix of the best checkpoint) and ``confus
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 import os
 import random
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 
-from core.atomic import atomic_path, write_text
-from core.device import resolve_device
+from core.atomic import write_text
 from core.errors import InputError
 from model.checkpoint import check_expected, load_checkpoint, model_meta, read_checkpoint, save_checkpoint
 from model.config import Config, OptimConfig, config_to_dict, dump_config, load_config
@@ -44,19 +40,15 @@ from model.data.dataset import SkeletonDataset
 from model.data.loader import load_dataset
 from model.data.sets import SkeletonSet
 from model.data.transforms import build_augmentations
+from model.distributed import EpochSampler, barrier, process_rank, setup_distributed, sync_banks
 from model.evaluate import predict
 from model.metrics import classification_report, save_confusion_png
 from model.preprocess import InputSpec
 from model.registry import backbone_options, build_model
 from model.splits import describe_split, split_sets
 from model.stdcl import STDCLHead
-
-STATE_FILE = "state.pt"
-STATE_KEYS = {"epoch", "best", "history", "config", "seconds", "backbone", "head", "optimizer", "scaler"}
-CSV_FIELDS = ("epoch", "lr", "samples", "loss", "cross_entropy", "stdcl", "train_top1", "val_loss",
-              "val_top1", "val_top5", "seconds")
-# Config sections that must not change when a run is resumed.
-RESUME_KEYS = ("data", "model", "stdcl")
+from model.train_log import epoch_line, hms, progress_bar, tensorboard, write_csv
+from model.train_state import STATE_FILE, load_state, save_state
 
 
 @dataclass
@@ -93,7 +85,7 @@ def run_cli(args: argparse.Namespace) -> int:
     if not config.train.out_dir:
         config.train.out_dir = default_out_dir(config, Path(args.config).stem)
     result = train(config, init_from=args.base)
-    if _rank() == 0:
+    if process_rank() == 0:
         m = result.metrics
         if m:
             print(f"best epoch {result.best_epoch}: {result.best_checkpoint}")
@@ -107,57 +99,6 @@ def default_out_dir(config: Config, recipe: str) -> str:
     """``runs/<recipe>/<backbone>_<stream>[_stdcl]``: one folder per experiment of a recipe."""
     suffix = "_stdcl" if config.stdcl.enabled else ""
     return str(Path("runs") / recipe / f"{config.model.name}_{config.data.stream}{suffix}")
-
-
-# --- distributed helpers ---------------------------------------------------------------------------
-
-def _rank() -> int:
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-
-
-def _setup_distributed(device_choice: str) -> tuple[int, int, torch.device]:
-    """(rank, world size, device); joins the torchrun process group when WORLD_SIZE > 1."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    device = resolve_device(device_choice)
-    if world <= 1:
-        return 0, 1, device
-    if device.type == "cuda":
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size(), device
-
-
-def _barrier(world: int) -> None:
-    if world > 1:
-        dist.barrier()
-
-
-class EpochSampler(Sampler[int]):
-    """Shuffled indices, ``repeat`` passes over the data, split between ``world`` processes.
-
-    The order depends only on ``(seed, epoch)`` so that a resumed run sees the same batches; every
-    process gets the same number of indices (the list is padded by wrapping around).
-    """
-
-    def __init__(self, size: int, seed: int, repeat: int = 1, rank: int = 0, world: int = 1):
-        self.size, self.seed, self.repeat, self.rank, self.world = size, seed, repeat, rank, world
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return math.ceil(self.size * self.repeat / self.world)
-
-    def __iter__(self) -> Iterator[int]:
-        g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-        order = torch.cat([torch.randperm(self.size, generator=g) for _ in range(self.repeat)]).tolist()
-        total = len(self) * self.world
-        order += order[: total - len(order)]
-        return iter(order[self.rank:total:self.world])
 
 
 # --- schedule --------------------------------------------------------------------------------------
@@ -213,85 +154,6 @@ class _TrainNet(nn.Module):
         return parts.total, parts.cross_entropy, (parts.spatial + parts.temporal) / 2, logits
 
 
-def _sync_banks(head: STDCLHead, visited: torch.Tensor, world: int) -> None:
-    """Give every process the memory-bank rows the others wrote this epoch (each sample is seen by
-    one process per epoch; rows seen by several are averaged and re-normalised)."""
-    if world <= 1:
-        return
-    count = visited.float()
-    dist.all_reduce(count)
-    seen = count > 0
-    for bank in (head.bank_spatial, head.bank_temporal):
-        mine = bank * visited[:, None].to(bank.dtype)
-        dist.all_reduce(mine)
-        bank[seen] = F.normalize(mine[seen] / count[seen, None], dim=1)
-    filled = head.filled.to(torch.uint8)
-    dist.all_reduce(filled, op=dist.ReduceOp.MAX)
-    head.filled.copy_(filled.bool())
-
-
-# --- logs ------------------------------------------------------------------------------------------
-
-def _write_csv(path: Path, history: list[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    for row in history:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in CSV_FIELDS})
-    write_text(path, buf.getvalue())
-
-
-def _tensorboard(out_dir: Path):
-    from torch.utils.tensorboard import SummaryWriter
-
-    return SummaryWriter(str(out_dir / "tensorboard"))
-
-
-# --- resume state ----------------------------------------------------------------------------------
-
-def _save_state(path: Path, net: _TrainNet, optimizer, scaler, epoch: int, best: dict,
-                history: list[dict], config: Config, seconds: float) -> None:
-    state = {
-        "epoch": epoch, "best": best, "history": history, "config": config_to_dict(config),
-        "seconds": seconds,
-        "backbone": net.backbone.state_dict(),
-        "head": net.head.state_dict() if net.head is not None else {},
-        "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict(),
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def _first_difference(old: Any, new: Any, prefix: str) -> str | None:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
-            diff = _first_difference(old.get(key), new.get(key), f"{prefix}.{key}")
-            if diff:
-                return diff
-        return None
-    return None if old == new else f"{prefix} was {old!r}, now {new!r}"
-
-
-def _load_state(path: Path, config: Config) -> dict:
-    start_over = "delete it or set train.resume=false to start over"
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # a damaged file is reported, never silently replaced
-        detail = ("it contains pickled Python objects, refused" if "Weights only load failed" in str(err)
-                  else f"{type(err).__name__}: {' '.join(str(err).split())[:200]}")
-        raise InputError(f"cannot resume from {path} ({detail}); {start_over}") from None
-    if not isinstance(state, dict) or not STATE_KEYS <= state.keys() or not isinstance(state["config"], dict):
-        raise InputError(f"cannot resume from {path}: not a training state file; {start_over}")
-    now = config_to_dict(config)
-    for key in RESUME_KEYS:
-        diff = _first_difference(state["config"].get(key), now[key], key)
-        if diff:
-            raise InputError(f"cannot resume {path.parent}: {diff}; use another train.out_dir or set "
-                             f"train.resume=false to start over")
-    return state
-
-
 # --- data ------------------------------------------------------------------------------------------
 
 def _window_seconds(config: Config, train_set: SkeletonSet) -> float:
@@ -306,7 +168,7 @@ def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[S
     cache_dir = config.data.cache or None
     if rank == 0:  # the first process parses and caches; the others then read the cache
         full = load_dataset(config.data.path, cache_dir=cache_dir, progress=progress)
-    _barrier(world)
+    barrier(world)
     if rank != 0:
         full = load_dataset(config.data.path, cache_dir=cache_dir, progress=False)
     return split_sets(full, config.data)
@@ -344,7 +206,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     validation); ``init_from`` is a checkpoint whose matching weights start the backbone.
     """
     tc = config.train
-    rank, world, device = _setup_distributed(tc.device)
+    rank, world, device = setup_distributed(tc.device)
     say = (log or (lambda s: print(s, flush=True))) if rank == 0 else (lambda s: None)
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
@@ -394,7 +256,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     start_epoch, seconds_before, history = 0, 0.0, []
     best = {"top1": -1.0, "epoch": 0}
     if tc.resume and state_path.exists():
-        state = _load_state(state_path, config)
+        state = load_state(state_path, config)
         backbone.load_state_dict(state["backbone"])
         if head is not None:
             head.load_state_dict(state["head"])
@@ -416,7 +278,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     loader = DataLoader(train_data, batch_size=tc.batch_size, sampler=sampler, drop_last=True,
                         num_workers=tc.workers, pin_memory=device.type == "cuda")
     steps = len(loader) if tc.max_steps_per_epoch is None else min(len(loader), tc.max_steps_per_epoch)
-    writer = _tensorboard(out_dir) if rank == 0 else None
+    writer = tensorboard(out_dir) if rank == 0 else None
 
     meta_common = {
         "class_names": class_names, **{k: v for k, v in spec.to_dict().items() if k != "layout"},
@@ -444,7 +306,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         visited = torch.zeros(len(train_data), dtype=torch.bool, device=device)
         sums = torch.zeros(4, dtype=torch.float64)  # loss, ce, stdcl, correct (summed over samples)
         seen = 0
-        bar = _progress(loader, steps, epoch, tc.epochs, progress)
+        bar = progress_bar(loader, steps, epoch, tc.epochs, progress)
         for step, (x, y, idx) in enumerate(bar):
             if step >= steps:
                 break
@@ -472,13 +334,13 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
                 elapsed = time.perf_counter() - session_start
                 left = (tc.epochs - epoch) * steps - step - 1
                 bar.set_postfix(loss=f"{sums[0].item() / seen:.3f}", acc=f"{sums[3].item() / seen:.1%}",
-                                eta=_hms(elapsed / steps_done * left), refresh=False)
+                                eta=hms(elapsed / steps_done * left), refresh=False)
         if world > 1:
             totals = torch.cat([sums, torch.tensor([float(seen)], dtype=torch.float64)])
             dist.all_reduce(totals)
             sums, seen = totals[:4], int(totals[4].item())
             if head is not None:
-                _sync_banks(head, visited, world)
+                sync_banks(head, visited, world)
         row = {"epoch": epoch + 1, "lr": lr, "samples": seen, "loss": sums[0].item() / seen,
                "cross_entropy": sums[1].item() / seen, "stdcl": sums[2].item() / seen,
                "train_top1": sums[3].item() / seen}
@@ -499,14 +361,14 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
                 best = {"top1": accuracy["top1"] if accuracy else -1.0, "epoch": epoch + 1}
                 save_model(out_dir / "best.pt", epoch + 1, accuracy, seconds)
             save_model(out_dir / "last.pt", epoch + 1, accuracy, seconds)
-            _save_state(state_path, net, optimizer, scaler, epoch + 1, best, history, config, seconds)
-            _write_csv(out_dir / "log.csv", history)
+            save_state(state_path, net, optimizer, scaler, epoch + 1, best, history, config, seconds)
+            write_csv(out_dir / "log.csv", history)
             for key, value in row.items():
                 if key != "epoch" and value is not None:
                     writer.add_scalar(f"epoch/{key}", value, epoch + 1)
             writer.flush()
-            say(_epoch_line(row, tc.epochs))
-        _barrier(world)
+            say(epoch_line(row, tc.epochs))
+        barrier(world)
 
     total_seconds = seconds_before + time.perf_counter() - session_start
     metrics: dict = {}
@@ -516,7 +378,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
             metrics = _final_report(out_dir, val_data, class_names, device, tc, best, config)
             say(f"best epoch {best['epoch']}: top1 {metrics['top1']:.2%} top5 {metrics['top5']:.2%} "
                 f"(n={metrics['n']}); {out_dir / 'confusion.png'}")
-    _barrier(world)
+    barrier(world)
     if world > 1:
         dist.destroy_process_group()
     return TrainResult(out_dir=out_dir, best_checkpoint=out_dir / "best.pt", last_checkpoint=out_dir / "last.pt",
@@ -539,25 +401,3 @@ def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[st
                              f"{'+STD-CL ' if config.stdcl.enabled else ''}"
                              f"epoch {best['epoch']}: top-1 {report['top1']:.1%}")
     return report
-
-
-def _progress(loader: DataLoader, steps: int, epoch: int, epochs: int, enabled: bool):
-    if not enabled:
-        return loader
-    from tqdm import tqdm
-
-    return tqdm(loader, total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="step", leave=False,
-                dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _epoch_line(row: dict, epochs: int) -> str:
-    text = (f"epoch {row['epoch']}/{epochs} lr {row['lr']:.4g} loss {row['loss']:.4f} "
-            f"(ce {row['cross_entropy']:.4f}, stdcl {row['stdcl']:.4f}) train {row['train_top1']:.1%}")
-    if row.get("val_top1") is not None:
-        text += f" | val top1 {row['val_top1']:.1%} top5 {row['val_top5']:.1%}"
-    return text + f" | {row['seconds']:.0f} s"

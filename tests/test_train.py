@@ -20,7 +20,8 @@ from model.checkpoint import load_checkpoint, read_checkpoint
 from model.config import load_config
 from model.data.loader import load_dataset
 from model.evaluate import evaluate
-from model.train import STATE_FILE, learning_rate, train
+from model.train import learning_rate, train
+from model.train_state import STATE_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = 4  # UTD-MHAD actions 1-4, subjects 1 and 3 train, subject 5 validates
