@@ -1,12 +1,16 @@
 """What the program does with bad input that the other test files do not already cover: frames
-with nobody, more than two people or NaN landmarks; truncated videos and skeleton files on the
-command line and in the window; empty, mixed or broken data folders for --train; checkpoints that
-do not fit. Each case checks the exact outcome: a one-line ``error:`` and exit code 2 (CLI), a
-message in a window that stays usable (GUI), or a sample skipped by name while the run goes on."""
+with nobody, more than two people or NaN landmarks; truncated, empty or person-less videos on the
+command line and in the window; truncated .skeleton/.mat/.json files in a data folder; empty, mixed
+or unreadable data folders for --train; bad recipe files; checkpoints that do not fit (weights,
+--base of another backbone or layout, NaN weights); outputs that cannot be written. Each case checks
+the exact outcome: a one-line ``error:`` and exit code 2 (CLI), a message in a window that stays
+usable (GUI), or a sample skipped by name while the run goes on."""
 from __future__ import annotations
 
+import contextlib
 import struct
 import zipfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,6 +28,7 @@ from pose.mediapipe_estimator import PersonLandmarks
 from pose.stage import PoseStage
 
 SIZE = (640, 480)
+ROOT = Path(main.__file__).resolve().parent
 
 
 # --- frames: nobody, too many people, NaN landmarks (pose stage with scripted detections) -------------
@@ -153,7 +158,8 @@ def test_video_with_nobody_reports_no_action(tmp_path, capsys, model):
     import json
 
     clip = _video(tmp_path / "empty_room.avi", frames=12)
-    assert main.main(["--video", str(clip), "--model", str(model), "--timeline", str(tmp_path / "t.json")]) == 0
+    args = ["--video", str(clip), "--model", str(model), "--timeline", str(tmp_path / "t.json")]
+    assert main.main(args) == 0
     out = capsys.readouterr().out
     assert "12 frames, 0 with a person" in out and "(no action recognised)" in out
     assert 'dominant: label="no action"' in out
@@ -282,25 +288,13 @@ def _folder(tmp_path, kind: str):
 ])
 def test_train_on_an_unusable_data_folder_exits_2(tmp_path, capsys, kind, message):
     folder = _folder(tmp_path, kind)
-    args = ["--train", "--config", str(main_root() / "configs" / "utd_mhad.yaml"), "--data", str(folder),
+    args = ["--train", "--config", str(ROOT / "configs" / "utd_mhad.yaml"), "--data", str(folder),
             f"train.out_dir={tmp_path / 'run'}", f"data.cache={tmp_path / 'cache'}"]
-    with pytest.warns(DataWarning) if kind == "broken" else _no_warning():
+    with pytest.warns(DataWarning) if kind == "broken" else contextlib.nullcontext():
         assert main.main(args) == 2
     err = _one_line_error(capsys)
     assert message in err and str(folder) in err
     assert not (tmp_path / "run").exists()
-
-
-def main_root():
-    from pathlib import Path
-
-    return Path(main.__file__).resolve().parent
-
-
-def _no_warning():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 # --- configs and checkpoints that do not fit ----------------------------------------------------------
@@ -341,8 +335,9 @@ def test_train_refuses_a_base_checkpoint_of_another_backbone_or_layout(tmp_path,
     for name, (backbone, layout) in bases.items():
         save_checkpoint(tmp_path / f"{name}.pt", build_model(backbone, 3, layout=layout, num_person=1))
     recipe = tmp_path / "r.yaml"
-    recipe.write_text(f"model: {{name: hcn}}\ndata: {{path: {folder}, layout: ntu25, window: 16, num_person: 1, "
-                      f"min_crop: 8, val: null, cache: {tmp_path / 'cache'}}}\nstdcl: {{enabled: false}}\n"
+    recipe.write_text(f"model: {{name: hcn}}\ndata: {{path: {folder}, layout: ntu25, window: 16, "
+                      f"num_person: 1, min_crop: 8, val: null, cache: {tmp_path / 'cache'}}}\n"
+                      f"stdcl: {{enabled: false}}\n"
                       f"train: {{batch_size: 2, epochs: 1, progress: false, out_dir: {tmp_path / 'run'}}}\n")
     expected = {"agcn_ntu25": "its backbone is 'agcn', expected 'hcn'",
                 "hcn_utd20": "its layout is 'utd20', expected 'ntu25'"}
@@ -396,7 +391,8 @@ def test_checkpoint_with_nan_weights_is_refused(tmp_path, capsys, model):
 
 
 def test_damaged_compressed_ntu_archive_is_an_input_error(tmp_path):
-    arrays = {"x_train": np.random.default_rng(0).random((3, 300, 150), np.float32), "y_train": np.eye(60)[:3]}
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.random((3, 300, 150), np.float32), "y_train": np.eye(60)[:3]}
     np.savez_compressed(tmp_path / "whole.npz", **arrays)
     data = bytearray((tmp_path / "whole.npz").read_bytes())
     with zipfile.ZipFile(tmp_path / "whole.npz") as zf:

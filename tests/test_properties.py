@@ -1,7 +1,8 @@
 """Property-based tests (hypothesis) of the places that take raw outside data: the dataset file
 readers, above all the NTU ``.skeleton`` parser (random and corrupted files: only InputError, never
-another exception or a hang), and the BlazePose -> NTU mapping (random, NaN and infinite landmarks and visibilities: finite
-joints, confidence in [0, 1], zeros for a person with no usable landmark)."""
+another exception or a hang), and the BlazePose -> NTU mapping (random, NaN, infinite and absurd
+landmarks and visibilities: finite joints, confidence in [0, 1], zeros for a person with no usable
+landmark)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,9 @@ from model.data.ntu_skeleton import parse_skeleton_file
 from pose.mapping import NUM_LANDMARKS, mediapipe_image_to_ntu, mediapipe_to_ntu
 from skeleton_files import body_track, skeleton_text
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on deliberate NaN/inf input
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])  # one file, rewritten
 
 
 def _valid_file(frames: int, bodies: int) -> str:

@@ -201,7 +201,8 @@ def test_agcn_labels_are_not_read_without_trust_pickle(tmp_path, capsys, marker)
     ckpt = make_checkpoint(tmp_path / "m.pt", num_person=2, class_names=list(NTU60_CLASSES))
     assert main.main(["--eval", "--checkpoint", str(ckpt), "--data", str(folder)]) == 2
     err = _last_error(capsys)
-    assert "train_label.pkl is a Python pickle, which can run code when it is read; pass --trust-pickle" in err
+    assert "train_label.pkl is a Python pickle, which can run code when it is read; pass --trust-pickle" \
+        in err
 
 
 def test_trust_pickle_still_reads_only_plain_data(tmp_path, capsys, marker):
@@ -259,7 +260,8 @@ def _calls(path: Path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            yield ast.unparse(node.func), {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}, node.lineno
+            keywords = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
+            yield ast.unparse(node.func), keywords, node.lineno
 
 
 def test_every_load_in_the_program_is_the_safe_kind():

@@ -29,8 +29,8 @@ LABEL_SUFFIX = "_label.pkl"
 def is_agcn_folder(path: str | Path) -> bool:
     """True for a folder holding ``{part}_data_joint.npy`` and ``{part}_label.pkl`` for a part."""
     path = Path(path)
-    return path.is_dir() and any((path / f"{p}{DATA_SUFFIX}").is_file() and (path / f"{p}{LABEL_SUFFIX}").is_file()
-                                 for p in PARTS)
+    return path.is_dir() and any(
+        (path / f"{p}{DATA_SUFFIX}").is_file() and (path / f"{p}{LABEL_SUFFIX}").is_file() for p in PARTS)
 
 
 def _labels(path: Path) -> tuple[list[str], np.ndarray]:
@@ -85,7 +85,8 @@ def load_ntu_agcn(folder: str | Path) -> SkeletonSet:
     ntu120 = labels.max() >= 60 or any(f.get("setup", 0) > NTU60_MAX_SETUP for f in fields)
     class_names = NTU120_CLASSES if ntu120 else NTU60_CLASSES
     if labels.min() < 0 or labels.max() >= len(class_names):
-        raise InputError(f"{folder}: labels span {labels.min()}..{labels.max()}, outside 0..{len(class_names) - 1}")
+        raise InputError(f"{folder}: labels span {labels.min()}..{labels.max()}, "
+                         f"outside 0..{len(class_names) - 1}")
     meta = {"part": np.array(part_ids)}
     meta.update({k: np.array([f.get(k, -1) for f in fields]) for k in META_FIELDS})
     return SkeletonSet(samples=samples, labels=labels, names=names, class_names=class_names, layout=LAYOUT,
