@@ -175,7 +175,8 @@ def finetune(folder: str | Path, base: str | Path | None = None, out: str | Path
         train_set, held_set = data.subset(train_idx), data.subset(held_idx)
         holdout = train(_fit_to(check, train_set), train_set, held_set, init_from=base, log=log).metrics
         log(f"held-out accuracy {holdout['top1']:.1%} ({round(holdout['top1'] * holdout['n'])} of "
-            f"{holdout['n']} clips)")
+            f"{holdout['n']} clips); per action: " + ", ".join(
+                f"{name} {acc:.0%}" for name, acc in holdout["per_class"].items() if acc is not None))
     else:
         notes.append("too few clips to hold any out (an action needs 3): no accuracy estimate")
         log(f"warning: {notes[-1]}")
