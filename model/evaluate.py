@@ -1,11 +1,11 @@
 """Score checkpoints on a folder of labelled skeleton files: ``python main.py --eval``.
 
-Every sample the data module finds in the folder (NTU ``.skeleton`` files or ``.npz`` archive,
-NW-UCLA ``.json``, UTD-MHAD ``.mat``) is converted to each checkpoint's joint layout and prepared by
-:func:`model.preprocess.prepare_input`, exactly as in validation during training. Several
-checkpoints (e.g. the joint, bone and motion streams of one recipe) are ensembled by summing their
-softmax scores. Classes are matched by name, so a folder holding a subset of a checkpoint's classes
-is fine, and one with a class the checkpoint does not know is refused.
+Every sample the data module finds in the folder (NTU ``.skeleton`` files, NW-UCLA ``.json``,
+UTD-MHAD ``.mat``; of a preprocessed NTU ``.npz`` archive, its test part) is converted to each
+checkpoint's joint layout and prepared by :func:`model.preprocess.prepare_input`, exactly as in
+validation during training. Several checkpoints (e.g. the joint, bone and motion streams of one
+recipe) are ensembled by summing their softmax scores. Classes are matched by name, so a folder
+holding a subset of a checkpoint's classes is fine, and one with a class the checkpoint does not know is refused.
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from model.data.loader import load_dataset
 from model.data.sets import SkeletonSet
 from model.metrics import classification_report
 from model.preprocess import InputSpec
+
+TEST_PART = 1  # metadata "part" of a preprocessed NTU archive: 0 train, 1 test (ntu_npz.PARTS)
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -94,6 +96,8 @@ def evaluate(checkpoints: Sequence[str | os.PathLike], data: str | os.PathLike |
     ``data``, ``dataset`` and ``skipped`` (files that could not be read)."""
     device = torch.device(device)
     dataset = data if isinstance(data, SkeletonSet) else load_dataset(data, progress=progress)
+    if "part" in dataset.meta and (dataset.meta["part"] == TEST_PART).any():
+        dataset = dataset.subset(dataset.meta["part"] == TEST_PART)  # an NTU archive: its test part
     total, labels, class_names = None, None, None
     for path in checkpoints:
         model, meta = load_checkpoint(path, device=device)

@@ -12,7 +12,7 @@ import main
 from model.checkpoint import save_checkpoint
 from model.data import cache
 from model.data.cache import DataWarning
-from model.data.classes import UTD_CLASSES
+from model.data.classes import NTU60_CLASSES, UTD_CLASSES
 from model.data.loader import read_file
 from model.preprocess import InputSpec, prepare_input
 from model.registry import build_model
@@ -138,3 +138,21 @@ def test_missing_arguments_and_empty_folder(tmp_path, capsys):
     empty.mkdir()
     assert main.main(["--eval", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(empty)]) == 2
     assert "no skeleton files" in capsys.readouterr().err
+
+
+def test_ntu_archive_is_scored_on_its_test_part(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for part, count in (("train", 5), ("test", 3)):
+        x = np.zeros((count, 40, 150), dtype=np.float32)
+        x[:, :30, :75] = rng.normal(0, 0.3, size=(count, 30, 75))  # one person, 30 frames
+        arrays[f"x_{part}"] = x
+        arrays[f"y_{part}"] = np.eye(60, dtype=np.float32)[rng.integers(0, 60, size=count)]
+    np.savez(tmp_path / "NTU60_CS.npz", **arrays)
+    torch.manual_seed(0)
+    model = build_model("hcn", 60, layout="ntu25", num_person=2, window=16)
+    save_checkpoint(tmp_path / "ntu.pt", model, {"class_names": list(NTU60_CLASSES), "window": 16,
+                                                   "window_seconds": 2.0, "normalization": "none"})
+    assert main.main(["--eval", "--checkpoint", str(tmp_path / "ntu.pt"),
+                      "--data", str(tmp_path / "NTU60_CS.npz")]) == 0
+    assert last_line(capsys.readouterr().out).endswith(" n=3")
