@@ -3,7 +3,7 @@
 
 The backbone section measures every backbone on NTU RGB+D shapes: parameters, FLOPs, CPU latency
 of one (1, 3, 64, 25, 2) window, training-step time at batch 16 without and with STD-CL, and the
-STD-CL overhead at batch 64. The pose section times the pose stage on the clip given with
+STD-CL overhead at batch 64 (step-time ratio, and the head's own time as a share of the plain step). The pose section times the pose stage on the clip given with
 ``--source`` (skipped without one). Every result is printed with the machine's load average:
 on a shared machine the numbers mean little without it.
 """
@@ -28,6 +28,7 @@ COLUMNS = (  # header, row key, format
     ("latency ms", "latency_s", "{:.1f}"), ("train b16 s", "train16_s", "{:.2f}"),
     ("+STD-CL s", "train16_stdcl_s", "{:.2f}"), ("train b64 s", "train64_s", "{:.2f}"),
     ("+STD-CL s", "train64_stdcl_s", "{:.2f}"), ("STD-CL overhead", "stdcl_overhead", "{:+.1%}"),
+    ("head alone", "stdcl_head_share", "{:.1%}"),
 )
 _SCALE = {"flops": 1e-9, "latency_s": 1e3}
 
@@ -69,6 +70,9 @@ def run_cli(args: argparse.Namespace) -> int:
     print(f"backbones on NTU shapes, torch {torch.__version__}, {threads} CPU thread(s), "
           f"{os.cpu_count()} cores; medians of repeated runs")
     load_before = os.getloadavg()[0]
+    if load_before > (os.cpu_count() or 1):
+        print(f"warning: the machine is busy (load {load_before:.1f} on {os.cpu_count()} cores); times will be "
+              "inflated and noisy (with more threads than free cores, OMP_WAIT_POLICY=PASSIVE helps)")
     rows = []
     for name in available_models():
         rows.append(benchmark_backbone(name))

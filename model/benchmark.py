@@ -4,7 +4,12 @@ time with and without the STD-CL head, and the STD-CL overhead on NTU RGB+D shap
 Times are medians over repeats after warm-up runs, in seconds, on the current torch thread count.
 A training step is forward, loss, backward and an SGD (momentum, Nesterov) update; with STD-CL the
 loss is the head's (cross-entropy + contrastive terms against a full memory bank of NTU-60
-cross-subject size), so the step includes the bank update and the hard-negative mining.
+cross-subject size), so the step includes the bank update and the hard-negative mining. Steps
+above 16 samples accumulate gradients over micro-batches of 16 (the head runs on each), which
+bounds memory (a batch of 64 at once needs ~20 GB for Hyperformer). The overhead is reported
+twice: as the ratio of the two step times, and as the time of the head alone on the whole batch
+at once (forward and backward on the step's feature map) over the plain step, which is far less
+sensitive to a busy machine than the difference of two full steps.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ NTU_CLASSES = 60
 NTU_TRAIN_SAMPLES = 40091  # NTU RGB+D 60 cross-subject training set: one bank row each
 WINDOW = 64
 INFERENCE_SHAPE = (1, 3, WINDOW, 25, 2)
+MICRO_BATCH = 16  # larger steps accumulate gradients over micro-batches: Hyperformer needs ~5 GB per 16
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -72,18 +78,21 @@ def ntu_head(model: Backbone, window: int = WINDOW, bank_size: int = NTU_TRAIN_S
 
 
 def train_step(model: Backbone, head: STDCLHead | None, x: torch.Tensor, labels: torch.Tensor,
-               indices: torch.Tensor) -> Callable[[], None]:
-    """A closure running one SGD training step of ``model`` (and ``head`` when given) on a batch."""
+               indices: torch.Tensor, micro_batch: int = MICRO_BATCH) -> Callable[[], None]:
+    """A closure running one SGD training step of ``model`` (and ``head`` when given) on a batch,
+    as gradient accumulation over micro-batches of at most ``micro_batch`` samples."""
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-4)
     model.train()
+    chunks = list(zip(x.split(micro_batch), labels.split(micro_batch), indices.split(micro_batch)))
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        features = model.features(x)
-        logits = model.classify(features, x.shape[-1])
-        loss = F.cross_entropy(logits, labels) if head is None else head(features, logits, labels, indices).total
-        loss.backward()
+        for xc, lc, ic in chunks:
+            features = model.features(xc)
+            logits = model.classify(features, xc.shape[-1])
+            loss = F.cross_entropy(logits, lc) if head is None else head(features, logits, lc, ic).total
+            (loss * (len(xc) / len(x))).backward()
         optimizer.step()
 
     return step
@@ -119,10 +128,30 @@ def train_step_times(name: str, batch: int, repeats: int = 3, warmup: int = 1) -
             fn()
             times[key].append(time.perf_counter() - start)
     plain_s, stdcl_s = statistics.median(times["plain"]), statistics.median(times["stdcl"])
-    return {"plain_s": plain_s, "stdcl_s": stdcl_s, "overhead": stdcl_s / plain_s - 1.0}
+    head_s = head_seconds(stdcl_model, head, x, labels, indices, repeats=max(repeats, 3))
+    return {"plain_s": plain_s, "stdcl_s": stdcl_s, "overhead": stdcl_s / plain_s - 1.0, "head_s": head_s,
+            "head_share": head_s / plain_s}
 
 
-def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 64) -> dict[str, Any]:
+def head_seconds(model: Backbone, head: STDCLHead, x: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor,
+                 repeats: int = 3) -> float:
+    """Median seconds of the STD-CL head alone in a step (embeddings, bank update, mining, loss,
+    backward into the feature map): the cost a training step pays for STD-CL, measured without
+    the noise of two full steps."""
+    model.train()
+    with torch.no_grad():
+        features = torch.cat([model.features(xc) for xc in x.split(MICRO_BATCH)])
+        logits = model.classify(features, x.shape[-1])
+
+    def run() -> None:
+        f = features.detach().requires_grad_()
+        head(f, logits, labels, indices).total.backward()
+
+    return median_seconds(run, repeats)
+
+
+def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 64,
+                       overhead_repeats: int = 2) -> dict[str, Any]:
     """All measurements for one backbone on NTU shapes (25 joints, 2 persons, 64 frames, 60 classes)."""
     torch.manual_seed(0)
     model = build_model(name, NTU_CLASSES)
@@ -132,9 +161,9 @@ def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 
     b16 = train_step_times(name, 16, repeats=train_repeats)
     row.update(train16_s=b16["plain_s"], train16_stdcl_s=b16["stdcl_s"])
     if overhead_batch:
-        b64 = train_step_times(name, overhead_batch, repeats=train_repeats)
+        b64 = train_step_times(name, overhead_batch, repeats=overhead_repeats)
         row.update(overhead_batch=overhead_batch, train64_s=b64["plain_s"], train64_stdcl_s=b64["stdcl_s"],
-                   stdcl_overhead=b64["overhead"])
+                   stdcl_overhead=b64["overhead"], stdcl_head_s=b64["head_s"], stdcl_head_share=b64["head_share"])
     return row
 
 
