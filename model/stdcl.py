@@ -38,26 +38,22 @@ class STDCLLoss(NamedTuple):
     temporal: torch.Tensor
 
 
-def class_rows(bank_labels: torch.Tensor) -> torch.Tensor:
-    """(classes, largest class size) table of the bank rows of each class, padded with ``S``
-    (one past the last row)."""
-    size = bank_labels.numel()
-    classes = int(bank_labels.max()) + 1 if size else 1
+def class_rows(bank_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The bank rows of each class as a (classes, largest class size) table, short rows padded by
+    repeating their last entry, and the number of rows of each class."""
+    classes = int(bank_labels.max()) + 1 if bank_labels.numel() else 1
     counts = torch.bincount(bank_labels, minlength=classes)
     order = torch.argsort(bank_labels, stable=True)
     starts = torch.cumsum(counts, 0) - counts
-    width = max(int(counts.max()) if size else 0, 1)
-    slot = torch.arange(width, device=bank_labels.device)
-    table = torch.full((classes, width), size, dtype=torch.long, device=bank_labels.device)
-    present = slot.unsqueeze(0) < counts.unsqueeze(1)
-    table[present] = order[(starts.unsqueeze(1) + slot.unsqueeze(0))[present]]
-    return table
+    slot = torch.arange(max(int(counts.max()), 1), device=bank_labels.device)
+    position = starts.unsqueeze(1) + torch.minimum(slot.unsqueeze(0), (counts - 1).clamp(min=0).unsqueeze(1))
+    return order[position.clamp(max=max(order.numel() - 1, 0))], counts
 
 
 def bank_contrastive_loss(anchors: torch.Tensor, labels: torch.Tensor, bank: torch.Tensor,
                           bank_labels: torch.Tensor, filled: torch.Tensor, positives: int, negatives: int,
                           temperature: float, order: torch.Tensor | None = None,
-                          rows: torch.Tensor | None = None) -> torch.Tensor:
+                          rows: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Hard-mined supervised contrastive loss of L2-normalised ``anchors`` (n, D) against ``bank``.
 
     ``filled`` (S,) marks bank rows that hold an embedding. An anchor's K random negatives are its
@@ -66,8 +62,8 @@ def bank_contrastive_loss(anchors: torch.Tensor, labels: torch.Tensor, bank: tor
     batch. ``rows`` is :func:`class_rows` of ``bank_labels`` (computed when not given). Returns a
     scalar; zero (still differentiable) when no anchor has enough positives and negatives."""
     size = bank.shape[0]
-    rows = class_rows(bank_labels) if rows is None else rows
-    per_class = torch.bincount(bank_labels[filled], minlength=rows.shape[0])
+    table, counts = class_rows(bank_labels) if rows is None else rows
+    per_class = torch.bincount(bank_labels[filled], minlength=table.shape[0])
     pos_count = per_class[labels]
     valid = (pos_count >= positives) & (int(filled.sum()) - pos_count >= negatives)
     if not bool(valid.any()):
@@ -75,16 +71,16 @@ def bank_contrastive_loss(anchors: torch.Tensor, labels: torch.Tensor, bank: tor
     anchors, labels = anchors[valid], labels[valid]
     sims = anchors @ bank.t()  # (a, S)
     with torch.no_grad():
-        own = rows[labels]  # (a, width) rows of the anchor's class, padded with S
-        filled_ext = torch.cat([filled, filled.new_zeros(1)])
-        work = torch.cat([sims.detach(), sims.new_zeros(len(labels), 1)], dim=1)
+        own = table[labels]  # (a, width): rows of the anchor's class, padded with repeats
+        real = torch.arange(own.shape[1], device=own.device).unsqueeze(0) < counts[labels].unsqueeze(1)
+        work = sims.detach().clone()
         inf = torch.finfo(work.dtype).max
-        pos_sims = work.gather(1, own).masked_fill_(~filled_ext[own], inf)
+        pos_sims = work.gather(1, own).masked_fill_(~(real & filled[own]), inf)
         hard_pos = own.gather(1, pos_sims.topk(positives, dim=1, largest=False).indices)
         work.scatter_(1, own, -inf)
         if not bool(filled.all()):
-            work.masked_fill_(~filled_ext, -inf)
-        hard_neg = work[:, :size].topk(negatives, dim=1).indices
+            work.masked_fill_(~filled, -inf)
+        hard_neg = work.topk(negatives, dim=1).indices
         order = torch.randperm(size, device=bank.device) if order is None else order
         rand_neg = _first_negatives(order, labels, bank_labels, filled, negatives)
     picked = sims.gather(1, torch.cat([hard_pos, hard_neg, rand_neg], dim=1)) / temperature
@@ -131,7 +127,9 @@ class STDCLHead(nn.Module):
         self.register_buffer("bank_spatial", torch.zeros(size, embed_dim))
         self.register_buffer("bank_temporal", torch.zeros(size, embed_dim))
         self.register_buffer("filled", torch.zeros(size, dtype=torch.bool))
-        self.register_buffer("class_rows", class_rows(bank_labels), persistent=False)
+        table, counts = class_rows(bank_labels)
+        self.register_buffer("class_table", table, persistent=False)
+        self.register_buffer("class_counts", counts, persistent=False)
 
     @classmethod
     def for_backbone(cls, backbone: Backbone, window: int, bank_labels: torch.Tensor, **settings) -> "STDCLHead":
@@ -168,7 +166,8 @@ class STDCLHead(nn.Module):
             self.bank_temporal[indices] = temporal.detach()
             self.filled[indices] = True
         return tuple(bank_contrastive_loss(z, labels, bank, self.bank_labels, self.filled, self.positives,
-                                           self.negatives, self.temperature, rows=self.class_rows)
+                                           self.negatives, self.temperature,
+                                           rows=(self.class_table, self.class_counts))
                      for z, bank in ((spatial, self.bank_spatial), (temporal, self.bank_temporal)))
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,
