@@ -48,7 +48,7 @@ def test_recipe_augmentations_are_registered_and_build():
     assert set(names) <= set(AUGMENTATIONS)
     compose = build_augmentations(config.data.augmentation, "ntu25")
     kinds = [type(t).__name__ for t in compose.transforms]
-    assert kinds[:3] == ["BodyShape", "DepthDistortion", "CameraTilt"]
+    assert kinds.index("BodyShape") < kinds.index("DepthDistortion") < kinds.index("CameraTilt")
     y = compose(_clip(frames=32), np.random.default_rng(0))
     assert y.shape == (3, 32, 25, 2) and np.isfinite(y).all()
 

@@ -33,38 +33,51 @@ from tools.domain_gap.real_clips import evaluate, summary_line  # noqa: E402
 
 RECIPE = ROOT / "configs" / "default_model.yaml"
 RESULTS = ROOT / "runs" / "domain_gap" / "variants.jsonl"
-ROTATE_ONLY = {"rotate": {"max_angle": 0.3}}
 GEOMETRY = ("body_shape", "depth", "tilt", "rotate")
+NOISE = ("frame_drop", "missing_joints", "tracking_noise")
+ROTATE = {"rotate": {"max_angle": 0.3}}
+SPEED = {"speed": {"low": 0.75, "high": 1.4}}
+MIXDEF = {"kinect2_joints": {"p": 0.5, "amount": [0.5, 1.0]}}
 
+# name: (description, normalisation, augmentation groups, Kinect v1 -> v2 correction of all data)
 VARIANTS = {
-    # name: (description, recipe changes, Kinect v1 -> v2 correction of the training data)
-    "baseline": ("center_first_spine, rotate only (the UTD-MHAD recipe's input), v1 joints as read",
-                 {"normalization": "center_first_spine", "augmentation": ROTATE_ONLY}, False),
-    "body_frame": ("body_frame normalisation, rotate only, v1 joints as read",
-                   {"augmentation": ROTATE_ONLY}, False),
-    "body_frame_v2": ("body_frame, rotate only, v1 -> v2 joint correction",
-                      {"augmentation": ROTATE_ONLY}, True),
-    "camera_noise": ("body_frame, v1 -> v2, all camera-noise augmentations (the recipe)", {}, True),
-    "camera_noise_v1": ("body_frame, all camera-noise augmentations, v1 joints as read", {}, False),
-    "geometry_only": ("body_frame, v1 -> v2, geometric augmentations only (body_shape, depth, tilt, rotate)",
-                      {"augmentation": "geometry"}, True),
-    "camera_noise_bone": ("camera_noise with the bone stream", {"stream": "bone"}, True),
-    "camera_noise_mixdef": ("body_frame, v1 joints as read, camera noise + kinect2_joints augmentation",
-                            {"augmentation": "mixdef"}, False),
+    "baseline": ("center_first_spine, rotate (the UTD-MHAD recipe's input), v1 joints as read",
+                 "center_first_spine", ("rotate",), False),
+    "body_frame": ("body_frame, rotate, v1 joints as read", "body_frame", ("rotate",), False),
+    "body_frame_v2": ("body_frame, rotate, all data v1 -> v2", "body_frame", ("rotate",), True),
+    "v2_geometry": ("body_frame, v1 -> v2, geometric augmentation", "body_frame", ("geometry",), True),
+    "v2_geometry_noise": ("body_frame, v1 -> v2, geometric + noise augmentation", "body_frame",
+                          ("geometry", "noise"), True),
+    "camera_noise": ("body_frame, v1 -> v2, geometric + noise + speed augmentation", "body_frame",
+                     ("geometry", "speed", "noise"), True),
+    "mixdef_geometry_noise": ("body_frame, v1 as read + kinect2_joints, geometric + noise augmentation",
+                              "body_frame", ("mixdef", "geometry", "noise"), False),
 }
+
+
+def augmentation(groups: tuple[str, ...], recipe: dict) -> dict:
+    """The augmentation section for ``groups``, options taken from the recipe where it has them."""
+    out: dict = {}
+    for group in groups:
+        if group == "rotate":
+            out.update(ROTATE)
+        elif group == "speed":
+            out.update(SPEED)
+        elif group == "mixdef":
+            out.update(MIXDEF)
+        else:
+            names = GEOMETRY if group == "geometry" else NOISE
+            out.update({n: recipe.get(n, {}) for n in names})
+    return out
 
 
 def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
     """Train ``variant`` with ``val_subject`` held out; return its result row."""
-    description, changes, kinect2 = VARIANTS[variant]
+    description, normalization, groups, kinect2 = VARIANTS[variant]
     config = load_config(RECIPE)
     data = config.data
-    for key, value in changes.items():
-        if value == "geometry":
-            value = {k: v for k, v in data.augmentation.items() if k in GEOMETRY}
-        elif value == "mixdef":
-            value = {"kinect2_joints": {"p": 0.5, "amount": [0.5, 1.0]}, **data.augmentation}
-        setattr(data, key, value)
+    data.normalization = normalization
+    data.augmentation = augmentation(groups, data.augmentation)
     subjects = [s for s in (1, 3, 5, 7) if s != val_subject]
     data.train, data.val = {"subject": subjects}, {"subject": [val_subject]}
     data.split = f"utd_mhad subjects {','.join(map(str, subjects))} / val {val_subject}"
@@ -72,7 +85,8 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
         config.train.epochs = epochs
     config.train.seed = seed
     config.train.eval_interval = 5
-    config.train.out_dir = str(ROOT / "runs" / "domain_gap" / f"{variant}_val{val_subject}_s{seed}")
+    name = f"{variant}_val{val_subject}_s{seed}" + (f"_e{epochs}" if epochs else "")
+    config.train.out_dir = str(ROOT / "runs" / "domain_gap" / name)
     full = load_dataset(ROOT / data.path if not Path(data.path).is_absolute() else data.path, progress=False)
     full = full.to_layout("ntu25")
     if kinect2:
@@ -85,6 +99,7 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
     return {
         "variant": variant, "description": description, "val_subject": val_subject, "seed": seed,
         "epochs": config.train.epochs, "backbone": config.model.name, "stream": data.stream,
+        "augmentation": list(data.augmentation), "checkpoint": str(result.last_checkpoint),
         "val_top1_last": history[-1]["val_top1"],
         "val_top1_best": max(h["val_top1"] for h in history if h.get("val_top1") is not None),
         "minutes": round((time.time() - start) / 60, 1), "real": real, "real_summary": summary_line(real),
