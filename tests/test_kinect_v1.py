@@ -35,7 +35,9 @@ def test_only_hips_and_trunk_move_by_the_documented_amounts():
     hip1, up, length = _frame(x[..., 0])
     hip2, _, _ = _frame(y[..., 0])
     np.testing.assert_allclose(hip2, hip1 - HIP_DROP * length * up, atol=1e-5)
-    width = lambda a: np.linalg.norm(a[:, :, J("left_hip"), 0] - a[:, :, J("right_hip"), 0], axis=0)  # noqa: E731
+    def width(a):
+        return np.linalg.norm(a[:, :, J("left_hip"), 0] - a[:, :, J("right_hip"), 0], axis=0)
+
     np.testing.assert_allclose(width(y), HIP_WIDTH * width(x), rtol=1e-4)
     l2 = (1 + HIP_DROP) * length
     height = ((y[:, :, J("spine_shoulder"), 0] - hip2) * up).sum(0) / l2
@@ -62,12 +64,12 @@ def test_utd_mhad_measures_like_kinect_v2_after_conversion(utd_dir):
     for path in files:
         sample = read_file(path)
         x = to_kinect2(convert_ctvm(sample.array, sample.layout, NTU25))[..., 0]
-        hip, up, length = _frame(x[..., None])
         thigh = np.linalg.norm(x[:, :, J("left_knee")] - x[:, :, J("left_hip")], axis=0)
         shin = np.linalg.norm(x[:, :, J("left_ankle")] - x[:, :, J("left_knee")], axis=0)
         torso = np.linalg.norm(x[:, :, J("spine_shoulder")] - x[:, :, J("spine_base")], axis=0)
         ratios.append([np.median(thigh / shin), np.median(torso / shin)])
     thigh_shin, torso_shin = np.median(ratios, axis=0)
-    # Kinect v2 (NTU samples): thigh / shin 0.91, spine_base->spine_shoulder / shin 1.43; Kinect v1: 1.27, 1.13
+    # Kinect v2 (NTU samples): thigh / shin 0.91, spine base to spine shoulder / shin 1.43;
+    # Kinect v1 as read: 1.27 and 1.13
     assert 0.85 < thigh_shin < 1.05
     assert 1.3 < torso_shin < 1.6
