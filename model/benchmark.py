@@ -4,9 +4,9 @@ time with and without the STD-CL head, and the STD-CL overhead on NTU RGB+D shap
 Times are medians over repeats after warm-up runs, in seconds, on the current torch thread count.
 A training step is forward, loss, backward and an SGD (momentum, Nesterov) update; with STD-CL the
 loss is the head's (cross-entropy + contrastive terms against a full memory bank of NTU-60
-cross-subject size), so the step includes the bank update and the hard-negative mining. Steps
-above 16 samples accumulate gradients over micro-batches of 16 (the head runs on each), which
-bounds memory (a batch of 64 at once needs ~20 GB for Hyperformer). The overhead is reported
+cross-subject size), so the step includes the bank update and the hard-negative mining. For the
+graph networks a step of 64 accumulates gradients over micro-batches of 16 (the head runs on
+each), which bounds memory (see ``MICRO_BATCH``); HCN's runs in one piece. The overhead is reported
 twice: as the ratio of the two step times, and as the time of the head alone on the whole batch
 at once (forward and backward on the step's feature map) over the plain step, which is far less
 sensitive to a busy machine than the difference of two full steps.
@@ -29,7 +29,11 @@ NTU_CLASSES = 60
 NTU_TRAIN_SAMPLES = 40091  # NTU RGB+D 60 cross-subject training set: one bank row each
 WINDOW = 64
 INFERENCE_SHAPE = (1, 3, WINDOW, 25, 2)
-MICRO_BATCH = 16  # larger steps accumulate gradients over micro-batches: Hyperformer needs ~5 GB per 16
+# Steps accumulate gradients over micro-batches of at most this many samples, to bound memory:
+# per 16 samples a training step holds ~0.4 GB of activations for HCN, 2-2.5 GB for 2s-AGCN and
+# CTR-GCN, ~5 GB for Hyperformer (a batch of 64 in one piece would need ~20 GB).
+MICRO_BATCH = {"hcn": 64}
+DEFAULT_MICRO_BATCH = 16
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -78,7 +82,7 @@ def ntu_head(model: Backbone, window: int = WINDOW, bank_size: int = NTU_TRAIN_S
 
 
 def train_step(model: Backbone, head: STDCLHead | None, x: torch.Tensor, labels: torch.Tensor,
-               indices: torch.Tensor, micro_batch: int = MICRO_BATCH) -> Callable[[], None]:
+               indices: torch.Tensor, micro_batch: int = DEFAULT_MICRO_BATCH) -> Callable[[], None]:
     """A closure running one SGD training step of ``model`` (and ``head`` when given) on a batch,
     as gradient accumulation over micro-batches of at most ``micro_batch`` samples."""
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
@@ -116,8 +120,9 @@ def train_step_times(name: str, batch: int, repeats: int = 3, warmup: int = 1) -
     plain_model = build_model(name, NTU_CLASSES)
     stdcl_model = build_model(name, NTU_CLASSES)
     head = ntu_head(stdcl_model)
-    plain = train_step(plain_model, None, x, labels, indices)
-    stdcl = train_step(stdcl_model, head, x, labels, indices)
+    micro = MICRO_BATCH.get(name, DEFAULT_MICRO_BATCH)
+    plain = train_step(plain_model, None, x, labels, indices, micro)
+    stdcl = train_step(stdcl_model, head, x, labels, indices, micro)
     for _ in range(warmup):
         plain()
         stdcl()
@@ -140,7 +145,7 @@ def head_seconds(model: Backbone, head: STDCLHead, x: torch.Tensor, labels: torc
     the noise of two full steps."""
     model.train()
     with torch.no_grad():
-        features = torch.cat([model.features(xc) for xc in x.split(MICRO_BATCH)])
+        features = torch.cat([model.features(xc) for xc in x.split(DEFAULT_MICRO_BATCH)])
         logits = model.classify(features, x.shape[-1])
 
     def run() -> None:
