@@ -8,7 +8,7 @@ import torch
 from core.errors import InputError
 from model.data.dataset import SkeletonDataset
 from model.data.sets import SkeletonSet
-from model.data.transforms import (AUGMENTATIONS, Compose, JointJitter, RandomCropResize,
+from model.data.transforms import (AUGMENTATIONS, BothArms, Compose, JointJitter, Mirror, RandomCropResize,
                                    RandomRotation, RandomScale, build_augmentations,
                                    register_augmentation)
 from model.preprocess import InputSpec, prepare_input
@@ -70,6 +70,41 @@ def test_jitter_noise_level_and_absent_zero():
     y = JointJitter(sigma=0.02)(x, np.random.default_rng(3))
     noise = (y - x)[:, 15:]
     assert 0.018 < noise.std() < 0.022 and abs(noise.mean()) < 0.002
+    assert not y[:, :15, :, 1].any()
+
+
+def test_mirror_swaps_sides_and_negates_x():
+    x = _clip()
+    y = Mirror(p=1.0)(x, np.random.default_rng(0))
+    left, right = NTU25.index("left_wrist"), NTU25.index("right_wrist")
+    np.testing.assert_allclose(y[0, :, left], -x[0, :, right])
+    np.testing.assert_allclose(y[1:, :, left], x[1:, :, right])
+    np.testing.assert_allclose(Mirror(p=1.0)(y, np.random.default_rng(0)), x)  # its own inverse
+    np.testing.assert_allclose(_bone_lengths(y), _bone_lengths(x)[:, _mirrored_bones()], atol=1e-5)
+    assert not y[:, :15, :, 1].any()
+    np.testing.assert_array_equal(Mirror(p=0.0)(x, np.random.default_rng(0)), x)
+
+
+def _mirrored_bones():
+    """Index of each bone's mirror image in NTU25.bones."""
+    swap = dict(NTU25.flip_pairs) | {r: l for l, r in NTU25.flip_pairs}
+    bones = [tuple(b) for b in NTU25.bones]
+    return [bones.index((swap.get(c, c), swap.get(p, p))) for c, p in bones]
+
+
+def test_both_arms_copies_the_right_arm_mirrored_onto_the_left():
+    x = _clip()
+    y = BothArms(p=1.0)(x, np.random.default_rng(0))
+    for name in ("elbow", "wrist", "hand", "hand_tip", "thumb"):
+        left, right = NTU25.index("left_" + name), NTU25.index("right_" + name)
+        lp, rp = NTU25.parents[left], NTU25.parents[right]
+        np.testing.assert_allclose((y[:, 15:, left] - y[:, 15:, lp])[0], -(x[:, 15:, right] - x[:, 15:, rp])[0],
+                                   atol=1e-6)
+        np.testing.assert_allclose((y[:, 15:, left] - y[:, 15:, lp])[1:], (x[:, 15:, right] - x[:, 15:, rp])[1:],
+                                   atol=1e-6)
+    untouched = [NTU25.index(n) for n in NTU25.joints if not n.startswith("left_") or "shoulder" in n
+                 or any(k in n for k in ("hip", "knee", "ankle", "foot"))]
+    np.testing.assert_array_equal(y[:, :, untouched], x[:, :, untouched])
     assert not y[:, :15, :, 1].any()
 
 

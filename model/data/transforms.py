@@ -24,6 +24,7 @@ import numpy as np
 
 from core.errors import InputError
 from model.preprocess import present_mask, resize_time
+from pose.layouts import get_layout
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 AUGMENTATIONS: dict[str, type] = {}
@@ -116,6 +117,61 @@ class JointJitter:
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         noise = rng.normal(0.0, self.sigma, size=x.shape).astype(np.float32)
         return x + noise * present_mask(x)[None, :, None, :]
+
+
+@register_augmentation("mirror")
+@dataclass
+class Mirror:
+    """With probability ``p``, mirror the clip left-right (negate x, swap left/right joints) and keep
+    its label: for datasets whose one-handed actions are all right-handed (UTD-MHAD), the model then
+    accepts either hand. Needs a body-centred input (x = 0 on the body's midline)."""
+
+    p: float = 0.5
+    layout: str = "ntu25"
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() >= self.p:
+            return x.copy()
+        order = np.arange(x.shape[2])
+        for left, right in get_layout(self.layout).flip_pairs:
+            order[left], order[right] = right, left
+        y = x[:, :, order].copy()
+        y[0] = -y[0]
+        return y
+
+
+@register_augmentation("both_arms")
+@dataclass
+class BothArms:
+    """With probability ``p``, the left arm (elbow down) repeats the right arm's motion mirrored,
+    hung from the left shoulder, and the label is kept: a one-handed action done with both hands.
+    With :class:`Mirror` after it, the model sees right, left and both-handed versions."""
+
+    p: float = 0.2
+    layout: str = "ntu25"
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() >= self.p:
+            return x.copy()
+        lay = get_layout(self.layout)
+        pairs = dict(lay.flip_pairs)  # left -> right
+        y = x.copy()
+        for left in _below(lay, lay.index("left_elbow")):
+            right, left_parent = pairs[left], lay.parents[left]
+            bone = x[:, :, right] - x[:, :, lay.parents[right]]
+            bone[0] = -bone[0]
+            y[:, :, left] = y[:, :, left_parent] + bone
+        return np.where(present_mask(x)[None, :, None, :], y, 0).astype(np.float32)
+
+
+def _below(lay, joint: int) -> list[int]:
+    """``joint`` and the joints under it, every parent before its children."""
+    out, frontier = [], [joint]
+    while frontier:
+        j = frontier.pop(0)
+        out.append(j)
+        frontier += [c for c, p in lay.bones if p == j]
+    return out
 
 
 def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu25") -> Compose:

@@ -38,6 +38,8 @@ NOISE = ("frame_drop", "missing_joints", "tracking_noise")
 ROTATE = {"rotate": {"max_angle": 0.3}}
 SPEED = {"speed": {"low": 0.75, "high": 1.4}}
 MIXDEF = {"kinect2_joints": {"p": 0.5, "amount": [0.5, 1.0]}}
+MIRROR = {"mirror": {"p": 0.5}}
+BOTH_ARMS = {"both_arms": {"p": 0.2}}
 
 # name: (description, normalisation, augmentation groups, Kinect v1 -> v2 correction of all data)
 VARIANTS = {
@@ -52,6 +54,12 @@ VARIANTS = {
                      ("geometry", "speed", "noise"), True),
     "mixdef_geometry_noise": ("body_frame, v1 as read + kinect2_joints, geometric + noise augmentation",
                               "body_frame", ("mixdef", "geometry", "noise"), False),
+    "mixdef_geometry_noise_mirror": ("body_frame, v1 as read + kinect2_joints, geometric + noise "
+                                     "augmentation, left-right mirror", "body_frame",
+                                     ("mixdef", "geometry", "noise", "mirror"), False),
+    "mixdef_geometry_noise_hands": ("body_frame, v1 as read + kinect2_joints, geometric + noise "
+                                    "augmentation, both-arms copy, left-right mirror", "body_frame",
+                                    ("mixdef", "geometry", "noise", "both_arms", "mirror"), False),
 }
 
 
@@ -65,16 +73,21 @@ def augmentation(groups: tuple[str, ...], recipe: dict) -> dict:
             out.update(SPEED)
         elif group == "mixdef":
             out.update(MIXDEF)
+        elif group == "mirror":
+            out.update(MIRROR)
+        elif group == "both_arms":
+            out.update(BOTH_ARMS)
         else:
             names = GEOMETRY if group == "geometry" else NOISE
             out.update({n: recipe.get(n, {}) for n in names})
     return out
 
 
-def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
+def run(variant: str, val_subject: int, epochs: int | None, seed: int, threads: int | None = None,
+        model: str | None = None) -> dict:
     """Train ``variant`` with ``val_subject`` held out; return its result row."""
     description, normalization, groups, kinect2 = VARIANTS[variant]
-    config = load_config(RECIPE)
+    config = load_config(RECIPE, [f"model.name={model}"] if model else ())
     data = config.data
     data.normalization = normalization
     data.augmentation = augmentation(groups, data.augmentation)
@@ -84,8 +97,10 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int) -> dict:
     if epochs:
         config.train.epochs = epochs
     config.train.seed = seed
+    if threads:
+        config.train.threads = threads
     config.train.eval_interval = 5
-    name = f"{variant}_val{val_subject}_s{seed}" + (f"_e{epochs}" if epochs else "")
+    name = f"{variant}_val{val_subject}_s{seed}" + (f"_{model}" if model else "") + (f"_e{epochs}" if epochs else "")
     config.train.out_dir = str(ROOT / "runs" / "domain_gap" / name)
     full = load_dataset(ROOT / data.path if not Path(data.path).is_absolute() else data.path, progress=False)
     full = full.to_layout("ntu25")
@@ -128,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-subject", type=int, default=7, choices=(1, 3, 5, 7))
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the recipe's)")
+    parser.add_argument("--model", help="backbone (default: the recipe's); its per_backbone settings apply")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args(argv)
     if args.table:
@@ -135,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.variant is None:
         parser.error("name a variant or pass --table")
-    row = run(args.variant, args.val_subject, args.epochs, args.seed)
+    row = run(args.variant, args.val_subject, args.epochs, args.seed, args.threads, args.model)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a") as f:
         f.write(json.dumps(row) + "\n")
