@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--trust-pickle", action="store_true",
                     help="allow reading dataset files that are Python pickles (they can run code)")
 
+    rec = p.add_argument_group("recognition (GUI and --video)")
+    rec.add_argument("--stride", type=float, metavar="SECONDS",
+                     help="cut a window and update the label this often (default 0.25)")
+    rec.add_argument("--threshold", type=float, metavar="P",
+                     help="below this smoothed score the label is 'no action' (default 0.4)")
+
     gui = p.add_argument_group("GUI")
     gui.add_argument("--source", help="camera index or video file (default: camera 0)")
     gui.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window ...")

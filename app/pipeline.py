@@ -13,6 +13,7 @@ import numpy as np
 from app.recognizer import Recognizer
 from app.scoring import NO_ACTION, ActionState, ScoreSmoother, decide, joint_motion
 from app.windowing import Window, WindowBuffer
+from core.errors import InputError
 from pose.stage import FramePose, PoseStage
 
 
@@ -27,6 +28,21 @@ class PipelineConfig:
     smoothing: float = 0.5  # weight of the newest window in the moving average (1 = none)
     persons: int | None = None  # person slots to track (default: the model's num_person)
     min_fill: float = 0.5  # fraction of the window that must be covered before the first result
+
+
+def config_from_args(args) -> PipelineConfig:
+    """The pipeline settings given on the command line (``--persons``, ``--stride``, ``--threshold``),
+    checked: a stride that is not positive or a threshold outside 0..1 is an InputError."""
+    config = PipelineConfig(persons=args.persons)
+    if args.stride is not None:
+        if not args.stride > 0:
+            raise InputError(f"--stride must be a positive number of seconds, got {args.stride}")
+        config.stride_seconds = args.stride
+    if args.threshold is not None:
+        if not 0.0 <= args.threshold <= 1.0:
+            raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+        config.threshold = args.threshold
+    return config
 
 
 def absent_state(person: int, t: float) -> ActionState:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
-from app.pipeline import ActionPipeline, PipelineConfig, is_absent
+from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
 from app.recognizer import Recognizer
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
@@ -181,7 +181,7 @@ def run_cli(args: argparse.Namespace) -> int:
     clips = _clips(target)
     folder_mode = target.is_dir()
     recognizer = Recognizer(model, args.device)
-    config = PipelineConfig(persons=args.persons)
+    config = config_from_args(args)
     print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
           f"on {recognizer.device.type}; window {recognizer.window_seconds:g} s at {recognizer.fps:g} fps")
     failed = 0

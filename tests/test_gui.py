@@ -226,3 +226,15 @@ def test_a_bug_in_a_slot_is_reported_not_fatal(tmp_path, videos_dir, models):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and shot.exists()
     assert "RuntimeError: readout broke" in proc.stderr
+
+
+def test_command_line_stride_and_threshold_reach_the_window(qtbot, tmp_path, models):
+    import main
+
+    args = main.build_parser().parse_args(["--model", str(models[0]), "--stride", "0.5", "--threshold", "0.65"])
+    options = mw.options_from_args(args)
+    options.output_dir = tmp_path
+    window = MainWindow(options)
+    qtbot.addWidget(window)
+    assert window.config.stride_seconds == 0.5 and window.config.threshold == 0.65
+    assert window.controls.threshold.value() == 65 and window.controls.threshold_label.text() == "0.65"

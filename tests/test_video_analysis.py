@@ -122,3 +122,26 @@ def test_bad_checkpoint_is_refused(tmp_path, videos_dir, capsys):
     bad.write_bytes(b"not a checkpoint")
     code = main.main(["--video", str(videos_dir / "ntu_sample.avi"), "--model", str(bad)])
     assert code == 2 and "bad.pt" in capsys.readouterr().err
+
+
+def test_stride_and_threshold_options_reach_the_pipeline(videos_dir, model, tmp_path, ntu_run):
+    assert json.loads((ntu_run[2] / "t.json").read_text())["segments"] == []  # default 0.4: no action
+    out = tmp_path / "t.json"
+    code = main.main(["--video", str(videos_dir / "ntu_sample.avi"), "--model", str(model), "--device", "cpu",
+                      "--stride", "0.5", "--threshold", "0", "--timeline", str(out)])
+    assert code == 0
+    timeline = json.loads(out.read_text())
+    times = sorted({w["t"] for w in timeline["windows"]})
+    assert len(times) >= 2 and min(b - a for a, b in zip(times, times[1:])) >= 0.5 - 1e-6
+    assert timeline["segments"] and all(s["label"] in CLASS_NAMES for s in timeline["segments"])
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--stride", "0", "--stride must be a positive number of seconds"),
+    ("--stride", "-1", "--stride must be a positive number of seconds"),
+    ("--threshold", "1.5", "--threshold must be between 0 and 1"),
+])
+def test_bad_stride_or_threshold_is_a_one_line_error(videos_dir, model, capsys, option, value, message):
+    code = main.main(["--video", str(videos_dir / "ntu_sample.avi"), "--model", str(model), option, value])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and "\n" not in err

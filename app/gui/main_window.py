@@ -32,7 +32,7 @@ from app.gui.timeline_view import TimelineView
 from app.gui.video_view import VideoView
 from app.metrics import LatencyStats, RateMeter
 from app.model_catalog import shipped_models, startup_model
-from app.pipeline import ActionPipeline, PipelineConfig, is_absent
+from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
 from app.recognizer import Recognizer
 from app.recording import ClipRecorder
 from app.sources import CameraSource, open_source
@@ -67,6 +67,7 @@ class WindowOptions:
     device: str = "auto"
     persons: int | None = None
     output_dir: Path = field(default_factory=default_output_dir)
+    pipeline: PipelineConfig | None = None  # stride, threshold, persons (None: defaults)
 
 
 class MainWindow(QMainWindow):
@@ -79,7 +80,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.options = options or WindowOptions()
         self.output_dir = self.options.output_dir
-        self.config = PipelineConfig(persons=self.options.persons)
+        self.config = self.options.pipeline or PipelineConfig(persons=self.options.persons)
         self.recognizer: Recognizer | None = None
         self.engine: RealtimeEngine | None = None
         self.source_spec: str | None = None
@@ -411,7 +412,7 @@ class MainWindow(QMainWindow):
 def options_from_args(args: argparse.Namespace) -> WindowOptions:
     """The window's starting options from the parsed command line."""
     return WindowOptions(source=args.source or "0", model=Path(args.model) if args.model else None,
-                         device=args.device, persons=args.persons)
+                         device=args.device, persons=args.persons, pipeline=config_from_args(args))
 
 
 def run_cli(args: argparse.Namespace) -> int:
