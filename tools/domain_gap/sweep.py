@@ -124,14 +124,14 @@ def run(variant: str, val_subject: int, epochs: int | None, seed: int, threads: 
 def table(path: Path = RESULTS) -> str:
     """Markdown table of the recorded runs."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    out = ["| variant | val subj | seed | epochs | val top-1 (last / best) | real clips named | waving | walking | running | clean_and_jerk longest | ta_chi longest |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| variant | backbone | val subj | seed | epochs | val top-1 (last / best) | real clips named | waving | walking | running | clean_and_jerk longest | ta_chi longest |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         real = r["real"]
         cell = lambda c: f"{real[c]['best']} {real[c]['score']:.2f}"  # noqa: E731
         longest = lambda c: ("none" if not real[c]["longest_segment"] else  # noqa: E731
                              f"{real[c]['longest_segment']['label']} {real[c]['longest_segment']['seconds']:.1f}s")
-        out.append(f"| {r['variant']} | {r['val_subject']} | {r['seed']} | {r['epochs']} | "
+        out.append(f"| {r['variant']} | {r['backbone']} | {r['val_subject']} | {r['seed']} | {r['epochs']} | "
                    f"{r['val_top1_last']:.1%} / {r['val_top1_best']:.1%} | {real['named']}/3 | {cell('waving')} | "
                    f"{cell('walking')} | {cell('running')} | {longest('clean_and_jerk')} | {longest('ta_chi')} |")
     return "\n".join(out)
