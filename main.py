@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                     help="override config fields, e.g. train.epochs=5 model.name=ctrgcn")
 
+    bench = p.add_argument_group("benchmark")
+    bench.add_argument("--part", choices=["all", "backbones", "pose"], default="all",
+                       help="which section to measure (pose needs --source VIDEO)")
+
     ex = p.add_argument_group("export")
     ex.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
     return p

@@ -1,10 +1,11 @@
-"""``python main.py --benchmark [--json FILE] [--source VIDEO] [--persons N]``: speed of the backbones
-(model.benchmark) and of the pose stage (pose.benchmark) on this machine, as a table.
+"""``python main.py --benchmark [--part all|backbones|pose] [--json FILE] [--source VIDEO] [--persons N]``:
+speed of the backbones (model.benchmark) and of the pose stage (pose.benchmark) on this machine.
 
 The backbone section measures every backbone on NTU RGB+D shapes: parameters, FLOPs, CPU latency
 of one (1, 3, 64, 25, 2) window, training-step time at batch 16 without and with STD-CL, and the
 STD-CL overhead at batch 64 (step-time ratio, and the head's own time as a share of the plain step). The pose section times the pose stage on the clip given with
-``--source`` (skipped without one). Every result is printed with the machine's load average:
+``--source`` (skipped without one), with one and with two people unless ``--persons`` picks one.
+``--part`` runs one section only (the backbone section takes tens of minutes on a 2-core CPU). Every result is printed with the machine's load average:
 on a shared machine the numbers mean little without it.
 """
 from __future__ import annotations
@@ -44,9 +45,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def pose_section(source: str | None, persons: int) -> dict[str, Any] | None:
-    """Pose-stage speed from ``pose.benchmark.measure_pose`` on the ``--source`` clip, or None
-    (with a note printed) when no clip was given or the pose package lacks the benchmark."""
+def pose_section(source: str | None, persons: int | None) -> list[dict[str, Any]] | None:
+    """Pose-stage speed from ``pose.benchmark.measure_pose`` on the ``--source`` clip for ``persons``
+    (both 1 and 2 when None), or None (with a note printed) when no clip was given or the pose
+    package lacks the benchmark."""
     if importlib.util.find_spec("pose.benchmark") is None:
         print("pose stage: not measured (pose.benchmark is not installed)")
         return None
@@ -57,19 +59,40 @@ def pose_section(source: str | None, persons: int) -> dict[str, Any] | None:
         raise InputError(f"--source {source}: no such video file")
     from pose.benchmark import measure_pose
 
-    result = measure_pose(source, persons=persons)
-    print(f"pose stage on {result['video']} ({result['persons']} person(s), {result['size'][0]}x{result['size'][1]}): "
-          f"{result['fps']:.1f} fps, {result['ms_median']:.1f} ms median, {result['ms_p90']:.1f} ms p90 "
-          f"(load {result['load_average_1min']:.2f})")
-    return result
+    results = []
+    for count in ([persons] if persons else [1, 2]):
+        result = measure_pose(source, persons=count)
+        print(f"pose stage on {result['video']} ({result['persons']} person(s), {result['size'][0]}x{result['size'][1]}): "
+              f"{result['fps']:.1f} fps, {result['ms_median']:.1f} ms median, {result['ms_p90']:.1f} ms p90, "
+              f"all {count} found in {result['persons_found']:.0%} of frames (load {result['load_average_1min']:.2f})",
+              flush=True)
+        results.append(result)
+    return results
 
 
 def run_cli(args: argparse.Namespace) -> int:
     """Measure, print the table, optionally write everything as JSON to ``--json``."""
+    part = getattr(args, "part", None) or "all"
+    if part == "pose" and not getattr(args, "source", None):
+        raise InputError("--part pose needs a clip: --source VIDEO")
     threads = torch.get_num_threads()
+    load_before = os.getloadavg()[0]
+    rows: list[dict[str, Any]] = []
+    if part in ("all", "backbones"):
+        rows = backbone_section(threads, load_before)
+    pose = pose_section(getattr(args, "source", None), getattr(args, "persons", None)) if part != "backbones" else None
+    if args.json:
+        report = {"torch": torch.__version__, "threads": threads, "cpu_count": os.cpu_count(),
+                  "load_average_1min": [load_before, os.getloadavg()[0]], "backbones": rows, "pose": pose}
+        write_text(args.json, json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def backbone_section(threads: int, load_before: float) -> list[dict[str, Any]]:
+    """Measure every registered backbone and print the table."""
     print(f"backbones on NTU shapes, torch {torch.__version__}, {threads} CPU thread(s), "
           f"{os.cpu_count()} cores; medians of repeated runs")
-    load_before = os.getloadavg()[0]
     if load_before > (os.cpu_count() or 1):
         print(f"warning: the machine is busy (load {load_before:.1f} on {os.cpu_count()} cores); times will be "
               "inflated and noisy (with more threads than free cores, OMP_WAIT_POLICY=PASSIVE helps)")
@@ -77,13 +100,6 @@ def run_cli(args: argparse.Namespace) -> int:
     for name in available_models():
         rows.append(benchmark_backbone(name))
         print(f"  measured {name} (load {os.getloadavg()[0]:.2f})", flush=True)
-    load_after = os.getloadavg()[0]
     print(format_table(rows))
-    print(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after")
-    pose = pose_section(getattr(args, "source", None), getattr(args, "persons", None) or 1)
-    if args.json:
-        report = {"torch": torch.__version__, "threads": threads, "cpu_count": os.cpu_count(),
-                  "load_average_1min": [load_before, load_after], "backbones": rows, "pose": pose}
-        write_text(args.json, json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+    print(f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    return rows

@@ -202,3 +202,26 @@ def test_estimator_refuses_bad_settings():
     if not _landmark_model_path(2).exists():  # not in the wheel: never try to download it
         with pytest.raises(InputError, match="pose_landmark_heavy"):
             MediaPipePoseEstimator(model_complexity=2)
+
+
+def test_benchmark_pose_part_reports_one_and_two_people(videos_dir, tmp_path, capsys):
+    import json
+
+    import main
+
+    out = tmp_path / "bench.json"
+    assert main.main(["--benchmark", "--part", "pose", "--source", str(videos_dir / "ntu_sample.avi"),
+                      "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["backbones"] == [] and [r["persons"] for r in report["pose"]] == [1, 2]
+    assert all(r["fps"] > 0 and r["frames"] == 150 for r in report["pose"])
+    assert report["pose"][1]["persons_found"] >= 0.9  # both NTU actors in the 640x480 crop
+    printed = capsys.readouterr().out
+    assert "(1 person(s), 640x480)" in printed and "(2 person(s), 640x480)" in printed
+
+
+def test_benchmark_pose_part_without_a_clip_is_refused(capsys):
+    import main
+
+    assert main.main(["--benchmark", "--part", "pose"]) == 2
+    assert "--part pose needs a clip" in capsys.readouterr().err
