@@ -16,8 +16,11 @@ from model.stdcl import STDCLHead
 
 
 def process_rank() -> int:
-    """This process's rank, 0 when not distributed."""
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+    """This process's rank, 0 when not distributed; torchrun's RANK also after the process group
+    has been torn down (so that only rank 0 reports once training has ended)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0"))
 
 
 def setup_distributed(device_choice: str) -> tuple[int, int, torch.device]:
