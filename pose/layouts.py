@@ -58,6 +58,15 @@ class Layout:
             perm[a], perm[b] = b, a
         return perm
 
+    def subtree(self, joint: int) -> list[int]:
+        """``joint`` and every joint below it in the kinematic tree, each parent before its children."""
+        out, frontier = [], [joint]
+        while frontier:
+            j = frontier.pop(0)
+            out.append(j)
+            frontier += [c for c, p in self.bones if p == j]
+        return out
+
     def side(self, joint: int) -> str:
         """'left', 'right' or 'center' for a joint index."""
         n = self.joints[joint]

@@ -88,3 +88,12 @@ def test_wrong_joint_count_and_unknown_layout_are_refused():
         convert(np.zeros((3, 25)), "utd20", "ntu25")
     with pytest.raises(ValueError, match="unknown joint layout"):
         get_layout("coco17")
+
+
+def test_subtree_lists_parents_before_children():
+    for lay in (NTU25, UTD20, UCLA20):
+        everything = lay.subtree(lay.root)
+        assert sorted(everything) == list(range(lay.num_joints))
+        assert all(everything.index(lay.parents[j]) < everything.index(j) for j in everything[1:])
+    arm = {NTU25.joints[j] for j in NTU25.subtree(NTU25.index("left_elbow"))}
+    assert arm == {"left_elbow", "left_wrist", "left_hand", "left_hand_tip", "left_thumb"}

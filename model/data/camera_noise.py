@@ -84,21 +84,10 @@ class BodyShape:
         kinds = sorted(set(name))
         factor = dict(zip(kinds, rng.uniform(1 - self.max_change, 1 + self.max_change, size=len(kinds))))
         y = x.copy()
-        for child in _outward_order(lay):
+        for child in lay.subtree(lay.root)[1:]:
             parent = lay.parents[child]
             y[:, :, child] = y[:, :, parent] + factor[name[child]] * (x[:, :, child] - x[:, :, parent])
         return _keep_absent(y, x)
-
-
-def _outward_order(lay) -> list[int]:
-    """Non-root joints, every parent before its children."""
-    order, frontier = [], [lay.root]
-    while frontier:
-        joint = frontier.pop(0)
-        children = [c for c, p in lay.bones if p == joint]
-        order += children
-        frontier += children
-    return order
 
 
 @register_augmentation("speed")
@@ -167,7 +156,7 @@ class MissingJoints:
         side = rng.choice(["left", "right"])
         limb = rng.choice(["elbow", "wrist", "knee", "ankle"])
         start = lay.index(f"{side}_{limb}")
-        chain = _subtree(lay, start)
+        chain = lay.subtree(start)
         t = x.shape[1]
         length = int(rng.integers(max(1, t // 5), t + 1))
         first = int(rng.integers(0, t - length + 1))
@@ -181,16 +170,6 @@ class MissingJoints:
             drift = resize_time(knots.astype(np.float32), length)  # smooth offset over the stretch
             y[:, span][:, :, chain] += drift
         return _keep_absent(y, x)
-
-
-def _subtree(lay, joint: int) -> list[int]:
-    """``joint`` and every joint below it in the kinematic tree."""
-    out, frontier = [], [joint]
-    while frontier:
-        j = frontier.pop()
-        out.append(j)
-        frontier += [c for c, p in lay.bones if p == j]
-    return out
 
 
 @register_augmentation("tracking_noise")

@@ -132,10 +132,7 @@ class Mirror:
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if rng.random() >= self.p:
             return x.copy()
-        order = np.arange(x.shape[2])
-        for left, right in get_layout(self.layout).flip_pairs:
-            order[left], order[right] = right, left
-        y = x[:, :, order].copy()
+        y = x[:, :, get_layout(self.layout).flip_permutation]
         y[0] = -y[0]
         return y
 
@@ -156,22 +153,12 @@ class BothArms:
         lay = get_layout(self.layout)
         pairs = dict(lay.flip_pairs)  # left -> right
         y = x.copy()
-        for left in _below(lay, lay.index("left_elbow")):
+        for left in lay.subtree(lay.index("left_elbow")):
             right, left_parent = pairs[left], lay.parents[left]
             bone = x[:, :, right] - x[:, :, lay.parents[right]]
             bone[0] = -bone[0]
             y[:, :, left] = y[:, :, left_parent] + bone
         return np.where(present_mask(x)[None, :, None, :], y, 0).astype(np.float32)
-
-
-def _below(lay, joint: int) -> list[int]:
-    """``joint`` and the joints under it, every parent before its children."""
-    out, frontier = [], [joint]
-    while frontier:
-        j = frontier.pop(0)
-        out.append(j)
-        frontier += [c for c, p in lay.bones if p == j]
-    return out
 
 
 def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu25") -> Compose:
