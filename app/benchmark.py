@@ -5,7 +5,7 @@ The backbone section measures every backbone on NTU RGB+D shapes: parameters, FL
 of one (1, 3, 64, 25, 2) window, training-step time at batch 16 without and with STD-CL, and the
 STD-CL overhead at batch 64 (step-time ratio, and the head's own time as a share of the plain step). The pose section times the pose stage on the clip given with
 ``--source`` (skipped without one), with one and with two people unless ``--persons`` picks one.
-``--part`` runs one section only (the backbone section takes tens of minutes on a 2-core CPU). Every result is printed with the machine's load average:
+``--part`` runs one section only (the backbone section takes about 7 minutes on an idle 2-core CPU, far longer on a busy one). Every result is printed with the machine's load average:
 on a shared machine the numbers mean little without it.
 """
 from __future__ import annotations

@@ -156,8 +156,11 @@ def head_seconds(model: Backbone, head: STDCLHead, x: torch.Tensor, labels: torc
 
 
 def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 64,
-                       overhead_repeats: int = 2) -> dict[str, Any]:
-    """All measurements for one backbone on NTU shapes (25 joints, 2 persons, 64 frames, 60 classes)."""
+                       overhead_repeats: int | None = None) -> dict[str, Any]:
+    """All measurements for one backbone on NTU shapes (25 joints, 2 persons, 64 frames, 60 classes).
+
+    ``overhead_repeats`` None sizes the batch-64 rounds to about 15 s per variant (2 to 9): a cheap
+    step such as HCN's (under a second) is noisy at a few rounds, a graph network's is not."""
     torch.manual_seed(0)
     model = build_model(name, NTU_CLASSES)
     x = torch.randn(INFERENCE_SHAPE)
@@ -166,9 +169,13 @@ def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 
     b16 = train_step_times(name, 16, repeats=train_repeats)
     row.update(train16_s=b16["plain_s"], train16_stdcl_s=b16["stdcl_s"])
     if overhead_batch:
+        if overhead_repeats is None:
+            estimate = b16["plain_s"] * overhead_batch / 16
+            overhead_repeats = max(2, min(9, int(15 / estimate)))
         b64 = train_step_times(name, overhead_batch, repeats=overhead_repeats)
         row.update(overhead_batch=overhead_batch, train64_s=b64["plain_s"], train64_stdcl_s=b64["stdcl_s"],
-                   stdcl_overhead=b64["overhead"], stdcl_head_s=b64["head_s"], stdcl_head_share=b64["head_share"])
+                   stdcl_overhead=b64["overhead"], stdcl_head_s=b64["head_s"], stdcl_head_share=b64["head_share"],
+                   overhead_repeats=overhead_repeats)
     return row
 
 

@@ -69,11 +69,11 @@ def bank_contrastive_loss(anchors: torch.Tensor, labels: torch.Tensor, bank: tor
     if not bool(valid.any()):
         return anchors.sum() * 0.0
     anchors, labels = anchors[valid], labels[valid]
-    sims = anchors @ bank.t()  # (a, S)
     with torch.no_grad():
+        sims = anchors @ bank.t()  # (a, S): the mining needs the whole product, its gradient does not
         own = table[labels]  # (a, width): rows of the anchor's class, padded with repeats
         real = torch.arange(own.shape[1], device=own.device).unsqueeze(0) < counts[labels].unsqueeze(1)
-        work = sims.detach().clone()
+        work = sims.clone()
         inf = torch.finfo(work.dtype).max
         pos_sims = work.gather(1, own).masked_fill_(~(real & filled[own]), inf)
         hard_pos = own.gather(1, pos_sims.topk(positives, dim=1, largest=False).indices)
@@ -83,11 +83,29 @@ def bank_contrastive_loss(anchors: torch.Tensor, labels: torch.Tensor, bank: tor
         hard_neg = work.topk(negatives, dim=1).indices
         order = torch.randperm(size, device=bank.device) if order is None else order
         rand_neg = _first_negatives(order, labels, bank_labels, filled, negatives)
-    picked = sims.gather(1, torch.cat([hard_pos, hard_neg, rand_neg], dim=1)) / temperature
+        index = torch.cat([hard_pos, hard_neg, rand_neg], dim=1)
+    picked = _PickedSimilarity.apply(anchors, bank, index, sims.gather(1, index)) / temperature
     pos, hard, rand = picked.split([positives, negatives, negatives], dim=1)
     # each row: -log softmax of the positive among [positive, negatives]
     losses = [torch.logaddexp(pos, torch.logsumexp(neg, dim=1, keepdim=True)) - pos for neg in (hard, rand)]
     return torch.cat(losses, dim=1).mean()
+
+
+class _PickedSimilarity(torch.autograd.Function):
+    """``anchors[i] . bank[index[i, j]]`` as a function of the anchors, given those values (read off
+    the mining's no-grad product): the backward sums only the picked bank rows (an embedding bag)
+    instead of multiplying a mostly-zero (a, S) gradient with the whole bank."""
+
+    @staticmethod
+    def forward(ctx, anchors: torch.Tensor, bank: torch.Tensor, index: torch.Tensor,
+                values: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(bank, index)
+        return values.clone()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        bank, index = ctx.saved_tensors
+        return F.embedding_bag(index, bank, mode="sum", per_sample_weights=grad.to(bank.dtype)), None, None, None
 
 
 def _first_negatives(order: torch.Tensor, labels: torch.Tensor, bank_labels: torch.Tensor, filled: torch.Tensor,
