@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# options that mean something in one mode only: given with another they would be silently ignored
+MODE_OPTIONS = {"checkpoint": "eval", "config": "train", "base": "train", "timeline": "video", "csv": "video"}
+
+
 def selected_mode(args: argparse.Namespace) -> str:
     for name in ("train", "eval", "video", "convert", "export", "benchmark"):
         if getattr(args, name):
@@ -94,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     mode = selected_mode(args)
     if args.overrides and mode != "train":
         parser.error(f"unexpected arguments: {' '.join(args.overrides)}")
+    for dest, owner in MODE_OPTIONS.items():
+        if getattr(args, dest) is not None and mode != owner:
+            hint = " (to run a checkpoint, use --model)" if dest == "checkpoint" else ""
+            parser.error(f"--{dest} only applies with --{owner}{hint}")
     module_name, func_name = COMMANDS[mode].split(":")
     from core.errors import InputError
 

@@ -402,3 +402,16 @@ def test_damaged_compressed_ntu_archive_is_an_input_error(tmp_path):
     (tmp_path / "NTU60_CS.npz").write_bytes(bytes(data))
     with pytest.raises(InputError, match="NTU60_CS.npz: "):
         load_dataset(tmp_path / "NTU60_CS.npz", progress=False)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--video", "clip.avi", "--checkpoint", "m.pt"], "--checkpoint only applies with --eval (to run a checkpoint, use --model)"),
+    (["--eval", "--checkpoint", "m.pt", "--config", "r.yaml"], "--config only applies with --train"),
+    (["--video", "clip.avi", "--base", "m.pt"], "--base only applies with --train"),
+    (["--source", "0", "--timeline", "t.json"], "--timeline only applies with --video"),
+])
+def test_an_option_of_another_mode_is_refused_not_ignored(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"main.py: error: {message}"
