@@ -3,9 +3,13 @@ convolution of CTR-GCN / Hyperformer, and the initialisation rules of their refe
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import nn
+
+from model.backbones.base import Backbone, InputNorm, PooledClassifier
+from pose.layouts import spatial_partition
 
 
 def kaiming_fan_out_(conv: nn.Conv2d | nn.Conv1d, fan_out: int | None = None) -> None:
@@ -89,3 +93,60 @@ class MultiScaleTemporalConv(nn.Module):
         outs.append(self.pool(opened[-1]))
         outs.append(self.point(x))
         return torch.cat(outs, dim=1)
+
+
+def block_residual(in_channels: int, out_channels: int, stride: int = 1) -> nn.Module:
+    """The residual path around a graph backbone's block: identity when the shape is kept, else a
+    strided 1x1 :class:`TemporalUnit`."""
+    if in_channels == out_channels and stride == 1:
+        return nn.Identity()
+    return TemporalUnit(in_channels, out_channels, kernel_size=1, stride=stride)
+
+
+class GraphTemporalBlock(nn.Module):
+    """The unit 2s-AGCN and CTR-GCN stack: a graph convolution, a temporal convolution, the block
+    residual (:func:`block_residual`, or none for the first block), then ReLU."""
+
+    def __init__(self, gcn: nn.Module, tcn: nn.Module, in_channels: int, out_channels: int, stride: int = 1,
+                 residual: bool = True) -> None:
+        super().__init__()
+        self.gcn, self.tcn = gcn, tcn
+        self.residual = block_residual(in_channels, out_channels, stride) if residual else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return torch.relu(y)
+
+
+# the ten-block stack of 2s-AGCN and CTR-GCN: widths, and temporal stride of each block
+STACK_WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
+STACK_STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+
+
+class GraphStackBackbone(Backbone):
+    """What 2s-AGCN and CTR-GCN share around their graph convolution: per-joint input BatchNorm,
+    ten :class:`GraphTemporalBlock` s (:data:`STACK_WIDTHS`, :data:`STACK_STRIDES`, no residual on
+    the first), pooling over time, joints and persons, ``dropout``, a linear classifier. Subclasses
+    set ``make_block(in_channels, out_channels, partition, stride, residual)``."""
+
+    make_block: Callable[..., GraphTemporalBlock]
+
+    def __init__(self, num_classes: int, layout: str = "ntu25", num_person: int = 2, in_channels: int = 3,
+                 dropout: float = 0.0) -> None:
+        super().__init__(num_classes, layout, num_person, in_channels)
+        partition = torch.from_numpy(spatial_partition(layout).copy())
+        self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
+        widths = (in_channels,) + STACK_WIDTHS
+        self.blocks = nn.Sequential(*[
+            type(self).make_block(widths[i], widths[i + 1], partition, STACK_STRIDES[i], i > 0)
+            for i in range(len(STACK_WIDTHS))])
+        self.classifier = PooledClassifier(STACK_WIDTHS[-1], num_classes, dropout)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        return self.blocks(self.data_bn(x))
+
+    def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
+        return self.classifier(features, num_person)

@@ -22,12 +22,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from model.backbones.base import Backbone, InputNorm, PooledClassifier
-from model.backbones.blocks import MultiScaleTemporalConv, TemporalUnit, bn_const_, kaiming_fan_out_
-from pose.layouts import spatial_partition
-
-WIDTHS = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256)
-STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+from model.backbones.blocks import (
+    GraphStackBackbone, GraphTemporalBlock, MultiScaleTemporalConv, bn_const_, kaiming_fan_out_,
+)
 
 
 class CTRGraphConv(nn.Module):
@@ -71,45 +68,15 @@ class CTRGraphConv(nn.Module):
         return torch.relu(self.bn(y) + self.down(x))
 
 
-class CTRGCNBlock(nn.Module):
+def ctrgcn_block(in_channels: int, out_channels: int, partition: torch.Tensor, stride: int = 1,
+                 residual: bool = True) -> GraphTemporalBlock:
     """CTR graph convolution, multi-scale temporal convolution, block residual, ReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, partition: torch.Tensor, stride: int = 1,
-                 residual: bool = True) -> None:
-        super().__init__()
-        self.gcn = CTRGraphConv(in_channels, out_channels, partition)
-        self.tcn = MultiScaleTemporalConv(out_channels, out_channels, kernel_size=5, stride=stride)
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalUnit(in_channels, out_channels, kernel_size=1, stride=stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            y = y + self.residual(x)
-        return torch.relu(y)
+    return GraphTemporalBlock(CTRGraphConv(in_channels, out_channels, partition),
+                              MultiScaleTemporalConv(out_channels, out_channels, kernel_size=5, stride=stride),
+                              in_channels, out_channels, stride, residual)
 
 
-class CTRGCN(Backbone):
+class CTRGCN(GraphStackBackbone):
     """CTR-GCN single stream; ``dropout`` before the classifier (0 in the reference configs)."""
 
-    def __init__(self, num_classes: int, layout: str = "ntu25", num_person: int = 2, in_channels: int = 3,
-                 dropout: float = 0.0) -> None:
-        super().__init__(num_classes, layout, num_person, in_channels)
-        partition = torch.from_numpy(spatial_partition(layout).copy())
-        self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
-        widths = (in_channels,) + WIDTHS
-        self.blocks = nn.Sequential(*[
-            CTRGCNBlock(widths[i], widths[i + 1], partition, stride=STRIDES[i], residual=i > 0)
-            for i in range(len(WIDTHS))])
-        self.classifier = PooledClassifier(WIDTHS[-1], num_classes, dropout)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_input(x)
-        return self.blocks(self.data_bn(x))
-
-    def classify(self, features: torch.Tensor, num_person: int) -> torch.Tensor:
-        return self.classifier(features, num_person)
+    make_block = staticmethod(ctrgcn_block)

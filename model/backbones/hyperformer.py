@@ -28,10 +28,9 @@ import torch
 from torch import nn
 
 from model.backbones.base import Backbone, InputNorm, PooledClassifier
-from model.backbones.blocks import MultiScaleTemporalConv, TemporalUnit
+from model.backbones.blocks import STACK_STRIDES, MultiScaleTemporalConv, block_residual
 from pose.layouts import get_layout, hop_distance
 
-STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
 HEAD_DIM = 24
 PROJ_GROUPS = 6
 
@@ -112,10 +111,7 @@ class HyperformerBlock(nn.Module):
         self.register_buffer("part_pool", part_pool, persistent=False)  # (V, parts): mean of each part
         self.register_buffer("part_expand", part_expand, persistent=False)  # (parts, V): part of each joint
         self.tcn = MultiScaleTemporalConv(out_channels, out_channels, kernel_size=5, stride=stride)
-        if in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalUnit(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         hyperedges = self.pe_proj(torch.matmul(x, self.part_pool))  # (n, c, t, parts)
@@ -136,11 +132,11 @@ class Hyperformer(Backbone):
         one_hot = torch.nn.functional.one_hot(torch.tensor(body_part_labels(layout))).float()
         part_pool = one_hot / one_hot.sum(dim=0, keepdim=True)
         self.data_bn = InputNorm(num_person, in_channels, self.num_joints)
-        widths = (in_channels,) + (width,) * len(STRIDES)
+        widths = (in_channels,) + (width,) * len(STACK_STRIDES)
         self.blocks = nn.Sequential(*[
             HyperformerBlock(widths[i], widths[i + 1], num_heads, hops, part_pool, one_hot.t().contiguous(),
-                             stride=STRIDES[i])
-            for i in range(len(STRIDES))])
+                             stride=STACK_STRIDES[i])
+            for i in range(len(STACK_STRIDES))])
         self.classifier = PooledClassifier(width, num_classes, dropout)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
