@@ -90,7 +90,8 @@ class ActionPipeline:
             slots = range(window.present.size) if rec.num_person > 1 else [subject.person]
             motion = max(joint_motion(recent, window.fps, m) for m in slots if window.present[m])
             states[subject.person] = decide(subject.person, window.t, smoothed, rec.class_names,
-                                            self.config.threshold, motion, self.config.still_threshold)
+                                            self.config.threshold, motion, self.config.still_threshold,
+                                            background=rec.background_class)
         reported = range(1) if rec.num_person > 1 else range(self.persons)
         for m in reported:
             if m not in states:

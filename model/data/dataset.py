@@ -2,7 +2,8 @@
 
 Evaluation items go through :func:`model.preprocess.prepare_input`, exactly as live frames do.
 Training items share its normalisation and stream steps but take a random temporal crop
-(:class:`RandomCropResize`) and the configured augmentations in between. Randomness comes from a
+(:class:`RandomCropResize`) and the configured augmentations in between (and, before the
+normalisation, the camera-space ones). Randomness comes from a
 Generator seeded by ``(seed, epoch, index)``: results do not depend on the number of loader workers,
 and :meth:`SkeletonDataset.set_epoch` gives each epoch new draws.
 """
@@ -23,11 +24,15 @@ class SkeletonDataset(Dataset):
 
     def __init__(self, data: SkeletonSet, spec: InputSpec, train: bool = False,
                  augment: Transform | None = None, crop_ratio: tuple[float, float] = (0.5, 1.0),
-                 min_crop: int = 64, seed: int = 0):
+                 min_crop: int = 64, seed: int = 0, camera: Transform | None = None):
+        """``camera``: training transforms of the raw clip in camera space (metres), before the
+        normalisation (e.g. another viewpoint): what a camera would have measured instead.
+        ``augment``: transforms of the normalised, cropped clip."""
         self.data = data.to_layout(spec.layout)
         self.spec = spec
         self.train = train
         self.crop = RandomCropResize(spec.window, crop_ratio, min_crop)
+        self.camera = camera or Compose([])
         self.augment = augment or Compose([])
         self.seed = seed
         self.epoch = 0
@@ -43,7 +48,7 @@ class SkeletonDataset(Dataset):
         raw = self.data.samples[index]
         if self.train:
             rng = np.random.default_rng([self.seed, self.epoch, index])
-            x = self.augment(self.crop(normalized_clip(raw, self.spec), rng), rng)
+            x = self.augment(self.crop(normalized_clip(self.camera(raw, rng), self.spec), rng), rng)
             x = to_stream(x, self.spec.stream, self.spec.layout)
         else:
             x = prepare_input(raw, self.spec)

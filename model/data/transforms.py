@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from core.errors import InputError
-from model.preprocess import present_mask, resize_time
+from model.preprocess import present_mask, resize_time, retarget
 from pose.layouts import get_layout
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -161,6 +161,19 @@ class BothArms:
         return np.where(present_mask(x)[None, :, None, :], y, 0).astype(np.float32)
 
 
+@register_augmentation("retarget")
+@dataclass
+class Retarget:
+    """Rebuild each person on the canonical body (:func:`model.preprocess.retarget`), keeping where
+    they stand and face: last in the list of a ``canonical`` recipe, so augmented clips obey the
+    bone lengths every live skeleton has after its normalisation."""
+
+    layout: str = "ntu25"
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return retarget(x, self.layout)
+
+
 def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu25") -> Compose:
     """``{"rotate": {"max_angle": 0.3}, "jitter": {}}`` -> Compose, in the mapping's order; unknown
     names or fields raise InputError naming them."""
@@ -181,4 +194,4 @@ def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu
     return Compose(transforms)
 
 
-from model.data import camera_noise, kinect_v1  # noqa: E402,F401  (register their augmentations)
+from model.data import camera_noise, camera_view, kinect_v1  # noqa: E402,F401  (register their augmentations)
