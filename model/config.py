@@ -49,8 +49,10 @@ class DataConfig:
     fps: float = 30.0  # capture rate of the dataset
     normalization: str = "center_first_spine"  # a scheme registered in model.preprocess
     num_person: int = 2
-    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop
-    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter)
+    timing: Literal["clip", "window"] = "clip"  # clip: whole clips resized; window: window_seconds as live
+    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop (timing clip)
+    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter; timing clip)
+    speed: list[float] = field(default_factory=lambda: [0.8, 1.25])  # window length factor (timing window)
     repeat: int = 1  # passes over the training set per epoch (CTR-GCN's NW-UCLA recipe uses 5)
     balance: float = 0.0  # draw samples of a class of n with weight n**-balance (0: as they come, 1: classes equal)
     camera_augmentation: dict[str, Any] = field(default_factory=dict)  # before normalisation, metres

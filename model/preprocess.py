@@ -7,7 +7,9 @@ feed the network identically. Steps of :func:`prepare_input`:
 2. normalisation, chosen by name from a registry (the checkpoint stores the name); absent persons
    and frames stay exactly zero whatever the scheme does;
 3. only valid frames (any person present) are kept; a centred crop keeps :data:`EVAL_CROP` of them
-   (the test path of CTR-GCN's ``p_interval``) and linear interpolation resizes them to ``window``;
+   (the test path of CTR-GCN's ``p_interval``), or, with ``timing="window"``, the middle
+   ``window_seconds`` (padded with the first and last poses when shorter), and linear
+   interpolation resizes them to ``window``;
 4. conversion to the input stream: ``joint``, ``bone`` (joint minus its parent in the layout's
    kinematic tree, zero at the root), ``joint_motion`` / ``bone_motion`` (next frame minus this
    frame, zero at the last frame).
@@ -26,6 +28,7 @@ from pose.layouts import NECK_RATIO, Layout, get_layout
 
 EVAL_CROP = 0.95
 STREAMS = ("joint", "bone", "joint_motion", "bone_motion")
+TIMINGS = ("clip", "window")
 
 Normalization = Callable[[np.ndarray, Layout], np.ndarray]
 NORMALIZATIONS: dict[str, Normalization] = {}
@@ -203,7 +206,10 @@ class InputSpec:
 
     ``window`` frames reach the network. ``window_seconds`` is how much live video (or an unlabelled
     long recording) one window spans: the live engine keeps that many seconds of poses and this
-    module resamples them to ``window`` frames. Dataset clips are whole actions instead.
+    module resamples them to ``window`` frames. With ``timing="clip"`` a dataset clip, a whole
+    action of any length, is resized to ``window`` frames (the published recipes); with
+    ``timing="window"`` it is seen as live video is, ``window_seconds`` of it at ``fps``: its middle
+    part when longer, padded with its first and last poses (rest before and after) when shorter.
     """
 
     layout: str = "ntu25"
@@ -212,8 +218,14 @@ class InputSpec:
     stream: str = "joint"
     normalization: str = "center_first_spine"
     num_person: int = 2
+    timing: str = "clip"  # "clip": a clip of any length fills the window; "window": window_seconds of it
+    fps: float = 30.0  # frame rate of the raw skeletons (the live engine resamples to it)
 
     def __post_init__(self) -> None:
+        if self.timing not in TIMINGS:
+            raise InputError(f"input timing {self.timing!r} unknown; use one of {', '.join(TIMINGS)}")
+        if not self.fps > 0:
+            raise InputError(f"input fps must be positive, got {self.fps}")
         try:
             get_layout(self.layout)
         except ValueError as err:
@@ -314,8 +326,29 @@ def normalized_clip(x_raw: np.ndarray, spec: InputSpec) -> np.ndarray:
     return valid_frames(normalize(x, spec.normalization, spec.layout))
 
 
+def window_frames(spec: InputSpec) -> int:
+    """Raw frames (at ``spec.fps``) in ``window_seconds``: the span of a ``timing="window"`` input."""
+    return max(2, int(round(spec.window_seconds * spec.fps)))
+
+
+def fit_duration(x: np.ndarray, frames: int, offset: int | None = None) -> np.ndarray:
+    """``x`` (3, T, V, M) as exactly ``frames`` frames: ``frames`` consecutive ones starting at
+    ``offset`` when longer, else ``x`` placed at ``offset`` between copies of its first and last
+    frame (a person at rest before and after). ``offset`` defaults to the middle."""
+    t = x.shape[1]
+    if t == 0:
+        return np.zeros((x.shape[0], frames) + x.shape[2:], dtype=np.float32)
+    if t >= frames:
+        start = (t - frames) // 2 if offset is None else offset
+        return x[:, start:start + frames]
+    before = (frames - t) // 2 if offset is None else offset
+    index = np.clip(np.arange(frames) - before, 0, t - 1)
+    return x[:, index]
+
+
 def prepare_input(x_raw: np.ndarray, spec: InputSpec, crop: float = EVAL_CROP) -> np.ndarray:
     """Raw canonical skeleton ``(3, T, V, M)`` -> network input ``(3, window, V, num_person)`` float32
     (deterministic: the evaluation and live path)."""
-    x = resize_time(center_crop(normalized_clip(x_raw, spec), crop), spec.window)
-    return to_stream(x, spec.stream, spec.layout)
+    x = normalized_clip(x_raw, spec)
+    x = fit_duration(x, window_frames(spec)) if spec.timing == "window" else center_crop(x, crop)
+    return to_stream(resize_time(x, spec.window), spec.stream, spec.layout)

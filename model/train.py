@@ -244,14 +244,18 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
 
     dc = config.data
     spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
-                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person)
+                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person,
+                     timing=dc.timing, fps=dc.fps)
     augment = build_augmentations(dc.augmentation, dc.layout)
     camera = build_augmentations(dc.camera_augmentation, dc.layout)
     if len(dc.crop_ratio) != 2 or not 0 < dc.crop_ratio[0] <= dc.crop_ratio[1] <= 1:
         raise InputError(f"config: data.crop_ratio must be [low, high] with 0 < low <= high <= 1, "
                          f"got {dc.crop_ratio}")
+    if len(dc.speed) != 2 or not 0 < dc.speed[0] <= dc.speed[1]:
+        raise InputError(f"config: data.speed must be [low, high] with 0 < low <= high, got {dc.speed}")
     train_data = SkeletonDataset(train_set, spec, train=True, augment=augment, camera=camera,
-                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed)
+                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed,
+                                 speed=tuple(dc.speed))
     val_data = SkeletonDataset(val_set, spec) if val_set is not None else None
     class_names = list(train_set.class_names)
     say(f"{train_set.dataset}: {len(train_set)} training samples"
