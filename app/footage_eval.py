@@ -152,9 +152,9 @@ def evaluate_videos(checkpoint: str | Path, clips: list[LabelledClip], config: P
 
 def format_table(report: dict) -> str:
     """The per-clip table of one checkpoint's report."""
-    rows = [("clip", "expected", "got", "score", "runner-up", "")]
+    rows = [("clip", "expected", "got", "best action", "score", "runner-up", "")]
     for r in report["clips"]:
-        rows.append((r["file"], r["expected"], r["got"], f"{r['score']:.2f}",
+        rows.append((r["file"], r["expected"], r["got"], r["best"], f"{r['score']:.2f}",
                      f"{r['runner_up']} {r['runner_up_score']:.2f}", "ok" if r["right"] else "WRONG"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
