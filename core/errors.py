@@ -7,3 +7,8 @@ exits with status 2, and the GUI shows it in a message box. Anything else is a b
 
 class InputError(Exception):
     """A problem with a file, device, option or configuration the user gave us."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread (``main.py``) so that clean-up runs as for Ctrl+C:
+    temporary files are removed and nothing half-written is left."""

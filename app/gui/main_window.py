@@ -12,6 +12,7 @@ panels subscribe to the engine's frames).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import traceback
@@ -41,6 +42,7 @@ from core.atomic import atomic_path
 from core.errors import InputError
 from model.user_models import user_models
 
+MAX_QUIT_AFTER = 86400.0  # Qt timers count milliseconds in 32 bits (at most 24.8 days)
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 SHORTCUTS = (
@@ -418,8 +420,9 @@ def options_from_args(args: argparse.Namespace) -> WindowOptions:
 def run_cli(args: argparse.Namespace) -> int:
     """``python main.py [--source ...] [--model ...]``: open the window (and, for --screenshot,
     save a picture of it after --quit-after seconds, default 5, and exit)."""
-    if args.quit_after is not None and args.quit_after <= 0:
-        raise InputError(f"--quit-after must be a positive number of seconds, got {args.quit_after}")
+    if args.quit_after is not None and not (0 < args.quit_after <= MAX_QUIT_AFTER and math.isfinite(args.quit_after)):
+        raise InputError(f"--quit-after must be a number of seconds above 0 and at most {MAX_QUIT_AFTER:g} "
+                         f"(a day), got {args.quit_after}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(options_from_args(args))
 
