@@ -164,7 +164,8 @@ def _check_paths(args: argparse.Namespace) -> None:
                     found.append((f"--{dest}", value))
         return found
 
-    check_outputs(named(OUTPUT_FILES), named(INPUT_FILES), named(INPUT_FOLDERS, folders=True))
+    folder_mode = args.video is not None and Path(args.video).is_dir()  # outputs are folders, checked per clip
+    check_outputs([] if folder_mode else named(OUTPUT_FILES), named(INPUT_FILES), named(INPUT_FOLDERS, folders=True))
 
 
 def _terminate(signum: int, frame: object) -> None:
