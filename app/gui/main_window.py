@@ -187,9 +187,12 @@ class MainWindow(QMainWindow):
     def start_up(self) -> None:
         """Load the starting model and open the starting source (called once the window shows)."""
         model = self.options.model or startup_model()
-        if model is not None:
-            self.load_model(str(model), restart=False)
+        problem = None
+        if model is not None and not self.load_model(str(model), restart=False):
+            problem = self.message.text()
         self.open_source(self.options.source)
+        if problem and not self.message.text():  # the source opened (and cleared it): say it again
+            self.show_error(f"{problem} Showing poses only.", "Open checkpoint…", self.choose_model_file)
         if model is None:
             self.refresh_models()
         if model is None and not self.message.text():  # a source problem is the more pressing news
