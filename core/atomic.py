@@ -3,8 +3,9 @@
 Only regular files are ever replaced: a destination that is a device, a FIFO, a socket or a folder
 is refused before anything is written (replacing ``/dev/null`` with a file, as root, would break the
 system). A symbolic link is followed, so the file it points to is replaced and the link stays.
-A write that fails (no room on the disk, a file-size limit, a folder that cannot be created) is an
-:class:`InputError` naming the destination, and the temporary file is removed.
+A write that fails (no room on the disk, a file-size limit, a folder that cannot be created) is a
+:class:`core.errors.WriteError` (an InputError and an OSError) naming the destination, and the
+temporary file is removed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-from core.errors import InputError
+from core.errors import InputError, WriteError
 
 _TEMP_NAME_CHARS = 40  # of the destination's name kept in the temporary name (NAME_MAX is 255 bytes)
 _TEMP_SUFFIX_CHARS = 24
@@ -61,7 +62,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None,
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:_TEMP_NAME_CHARS]}.",
                                    suffix=suffix)
     except OSError as err:
-        raise InputError(f"cannot write {shown}: {err.strerror or err} ({err.filename or target.parent})") from None
+        raise WriteError(f"cannot write {shown}: {err.strerror or err} ({err.filename or target.parent})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -74,7 +75,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None,
             os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
             os.replace(tmp_path, target)
         except OSError as err:  # no room, a file-size limit, an I/O error: say which file
-            raise InputError(f"cannot write {shown}: {err.strerror or err}; nothing was written") from None
+            raise WriteError(f"cannot write {shown}: {err.strerror or err}; nothing was written") from None
     finally:
         tmp_path.unlink(missing_ok=True)
 

@@ -201,3 +201,45 @@ def test_sigterm_during_video_analysis_leaves_no_temporary_file(tmp_path, model)
     assert proc.returncode == 143 and last_line(err) == "terminated"
     assert list(out.iterdir()) == []
     assert os.path.exists(clip)
+
+
+def test_a_dataset_cache_that_does_not_fit_is_skipped_with_a_warning(tmp_path):
+    from model.data.loader import load_dataset
+    from model.data.sets import DataWarning
+
+    folder = tmp_path / "ucla"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(40):  # about 1 MB of joints: the cache cannot fit in 64 KiB
+        write_ucla(folder / f"a01_s{i + 1:02d}_e00_v01.json", rng.normal(size=(100, 20, 3)), 1)
+    cache = tmp_path / "small"
+    mount_tmpfs(cache)
+    try:
+        with pytest.warns(DataWarning, match=r"could not write the dataset cache .*No space left on device"):
+            data = load_dataset(folder, cache_dir=cache, progress=False)
+        assert len(data) == 40  # the data is read all the same
+        assert [p for p in cache.rglob("*") if p.is_file()] == []
+    finally:
+        unmount(cache)
+
+
+def test_a_screenshot_on_a_full_disk_is_reported(qtbot, tmp_path, model, videos_dir):
+    from app.gui.main_window import MainWindow, WindowOptions
+
+    folder = tmp_path / "small"
+    mount_tmpfs(folder)
+    try:
+        win = MainWindow(WindowOptions(source=str(videos_dir / "walking.avi"), model=model, device="cpu",
+                                       output_dir=folder))
+        qtbot.addWidget(win)
+        win.resize(1600, 1000)
+        win.show()
+        win.start_up()
+        qtbot.waitUntil(lambda: win.video.frames_shown > 2, timeout=15000)
+        assert win.save_screenshot() is None
+        text = win.message.text()
+        assert text.startswith("screenshot not saved: cannot write screenshot ") and str(folder) in text
+        assert win.message.level == "error" and [p for p in folder.rglob("*") if p.is_file()] == []
+        win.close()
+    finally:
+        unmount(folder)

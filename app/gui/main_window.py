@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QImage, QKeySequence
 from PyQt6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                              QTabWidget, QVBoxLayout, QWidget)
 
@@ -389,9 +389,15 @@ class MainWindow(QMainWindow):
     def save_screenshot(self, path: str | Path | None = None) -> Path | None:
         """Save the window as PNG to ``path`` (default: a timestamped file in ``output_dir``)."""
         target = Path(path) if path else self.output_dir / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        picture = self.grab()
+
+        def verify(tmp: Path) -> None:  # read back: a PNG of the window's size
+            if QImage(str(tmp)).size() != picture.size():
+                raise InputError(f"screenshot {target} was not written completely (is the disk full?)")
+
         try:
-            with atomic_path(target) as tmp:
-                if not self.grab().save(str(tmp), "PNG"):
+            with atomic_path(target, verify=verify, kind="screenshot") as tmp:
+                if not picture.save(str(tmp), "PNG"):
                     raise InputError(f"cannot write screenshot {target}")
         except (InputError, OSError) as err:
             self.show_error(f"screenshot not saved: {err}")
