@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from core.atomic import writable_target
 from core.errors import InputError
 
 Named = tuple[str, "str | os.PathLike | None"]  # (what the user called it, e.g. "--out"; the path)
@@ -34,7 +35,8 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 def check_outputs(outputs: Iterable[Named], inputs: Iterable[Named] = (),
                   input_folders: Iterable[Named] = ()) -> None:
     """InputError naming both paths when an output would replace an input file, an existing file
-    inside an input folder, or the file of another output. Entries whose path is None are skipped."""
+    inside an input folder, or the file of another output, and when it is not a regular file (a
+    device, a FIFO: refused now rather than after the work). Entries whose path is None are skipped."""
     known: dict[object, tuple[str, Path, bool]] = {}  # key -> (label, path, is an input)
     for label, p in inputs:
         if p is not None:
@@ -45,6 +47,7 @@ def check_outputs(outputs: Iterable[Named], inputs: Iterable[Named] = (),
         if p is None:
             continue
         out = Path(p)
+        writable_target(out)
         keys = _keys(out)
         for key in keys:
             if key in known:

@@ -67,8 +67,10 @@ def describe(hint: Any) -> str:
         (item,) = typing.get_args(hint) or (Any,)
         return "a list" if item is Any else f"a list of {describe(item).replace('an ', '').replace('a ', '')}s"
     if origin is dict:
-        return "a mapping"
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        _, item = typing.get_args(hint) or (str, Any)
+        return "a mapping" if item is Any else f"a mapping of names to {describe(item)}"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list",
+            dict: "a mapping"}.get(
         hint, getattr(hint, "__name__", str(hint)))
 
 

@@ -36,7 +36,8 @@ from core.atomic import write_text
 from core.errors import InputError
 from core.outputs import check_outputs
 from model.checkpoint import check_expected, load_checkpoint, model_meta, read_checkpoint, save_checkpoint
-from model.config import Config, OptimConfig, check_config, config_to_dict, dump_config, load_config
+from model.config import (MAX_WINDOW_SECONDS, Config, OptimConfig, check_config, config_to_dict, dump_config,
+                          load_config)
 from model.data.dataset import SkeletonDataset
 from model.data.loader import load_dataset
 from model.data.sets import SkeletonSet
@@ -167,7 +168,11 @@ class _TrainNet(nn.Module):
 def _window_seconds(config: Config, train_set: SkeletonSet) -> float:
     if config.data.window_seconds is not None:
         return config.data.window_seconds
-    return round(float(np.median(train_set.lengths)) / config.data.fps, 2)
+    seconds = round(float(np.median(train_set.lengths)) / config.data.fps, 2)
+    if not 0 < seconds <= MAX_WINDOW_SECONDS:  # checked now, not when the first checkpoint is written
+        raise InputError(f"the median training clip lasts {seconds:g} s at data.fps={config.data.fps:g}; set "
+                         f"data.window_seconds (at most {MAX_WINDOW_SECONDS:g} s) to the live time one window spans")
+    return seconds
 
 
 def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[SkeletonSet, SkeletonSet | None]:

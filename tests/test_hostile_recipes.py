@@ -157,6 +157,17 @@ def _terminal_lines(text: str) -> list[str]:
     return [x for x in lines if x]
 
 
+def test_a_window_derived_from_very_long_clips_is_refused_before_training(tmp_path):
+    rng = np.random.default_rng(0)
+    long_clips = SkeletonSet(samples=[rng.normal(size=(3, 2400, 25, 1)).astype(np.float32) for _ in range(4)],
+                             labels=np.array([0, 1, 0, 1]), names=list("abcd"), class_names=("c0", "c1"),
+                             layout="ntu25", dataset="synthetic")
+    with pytest.raises(InputError, match=r"the median training clip lasts 80 s at data.fps=30; set "
+                                         r"data.window_seconds \(at most 60 s\)"):
+        train(_tiny(tmp_path / "run", "stdcl.enabled=false"), long_clips, None, log=lambda s: None)
+    assert not (tmp_path / "run").exists()
+
+
 def test_stdcl_that_cannot_form_a_positive_pair_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"^config: stdcl.positives=5 and stdcl.negatives=4 cannot be met by any "
                                          r"class of the training set.*largest class: 4 samples"):

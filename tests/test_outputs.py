@@ -202,6 +202,19 @@ def test_a_device_or_fifo_is_never_replaced(tmp_path, capsys, model, kind):
     assert link.is_symlink()
 
 
+def test_a_device_output_is_refused_before_any_work(tmp_path, capsys, model):
+    node = _special(tmp_path, "fifo")
+    data = tmp_path / "ucla"
+    data.mkdir()
+    write_ucla(data / "a01_s01_e00_v01.json", np.zeros((5, 20, 3)), 1)
+    for argv in (["--eval", "--checkpoint", str(model), "--data", str(data), "--json", str(node)],
+                 ["--source", str(_video(tmp_path / "v.avi")), "--screenshot", str(node)]):
+        assert main.main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.err.strip().splitlines()[-1].startswith(f"error: refusing to write {node}: it is not a regular file")
+        assert "top1=" not in captured.out and stat.S_ISFIFO(os.stat(node).st_mode)
+
+
 def test_a_folder_as_a_single_output_is_refused(tmp_path, capsys, model):
     src = _video(tmp_path / "src.avi")
     (tmp_path / "dir").mkdir()
