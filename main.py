@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import signal
 import sys
+import threading
 from pathlib import Path
 
 # mode -> "module:function"; each function takes the parsed namespace and returns an exit code.
@@ -128,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
         trust = trusting_pickles()
     on_term = signal.getsignal(signal.SIGTERM)
-    if mode != "gui":  # SIGTERM raises Terminated, so that temporary files are removed on the way out
+    handle_term = mode != "gui" and threading.current_thread() is threading.main_thread()
+    if handle_term:  # SIGTERM raises Terminated, so that temporary files are removed on the way out
         signal.signal(signal.SIGTERM, _terminate)
     try:
         with trust:
@@ -147,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, on_term)
+        if handle_term:
+            signal.signal(signal.SIGTERM, on_term)
 
 
 def _check_paths(args: argparse.Namespace) -> None:
