@@ -45,8 +45,6 @@ def example_input(meta: dict[str, Any], batch: int, seed: int) -> torch.Tensor:
 
 
 def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path, meta_json: str) -> None:
-    import onnx
-
     batch = torch.export.Dim("batch", min=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
