@@ -164,6 +164,10 @@ def run_cli(args: argparse.Namespace) -> int:
     """``--eval``: a folder of labelled videos is scored here, anything else by model.evaluate."""
     clips = find_labelled_videos(args.data) if args.data else None
     if clips is None:
+        for option in ("persons", "stride", "threshold"):
+            if getattr(args, option, None) is not None:
+                raise InputError(f"--{option} only applies to --eval on a folder of labelled videos "
+                                 f"({args.data} holds skeleton files)")
         from model.evaluate import run_cli as evaluate_skeletons
 
         return evaluate_skeletons(args)
