@@ -53,7 +53,7 @@ BAD_META = [
     ("window", True, "meta field 'window' must be null or an integer >= 1 and <= 1024, got True"),
     ("num_person", 0, "meta field 'num_person' must be an integer >= 1 and <= 2, got 0"),
     ("num_classes", "4", "meta field 'num_classes' must be an integer >= 1 and <= 10000, got '4'"),
-    ("layout", "kinect", "meta field 'layout' must be one of ntu25, utd20, ucla20, got 'kinect'"),
+    ("layout", "kinect", "meta field 'layout' must be one of ntu25, utd20, ucla20, msr20, got 'kinect'"),
     ("stream", "rgb", "meta field 'stream' must be one of joint, bone, joint_motion, bone_motion, got 'rgb'"),
     ("class_names", "wave clap squat walk", "meta field 'class_names' must be null or a list of strings"),
     ("class_names", ["wave", "clap", "Wave", "walk"], "meta field 'class_names' names 'wave' twice"),
