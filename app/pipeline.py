@@ -91,7 +91,7 @@ class ActionPipeline:
             motion = max(joint_motion(recent, window.fps, m) for m in slots if window.present[m])
             states[subject.person] = decide(subject.person, window.t, smoothed, rec.class_names,
                                             self.config.threshold, motion, self.config.still_threshold,
-                                            background=rec.background_class)
+                                            background=rec.background)
         reported = range(1) if rec.num_person > 1 else range(self.persons)
         for m in reported:
             if m not in states:

@@ -48,7 +48,7 @@ class DataConfig:
     path: str = ""  # dataset folder (NTU .skeleton folder or .npz archive, NW-UCLA, UTD-MHAD)
     sources: list[SourceConfig] = field(default_factory=list)  # several datasets instead of path
     labels: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # merged class -> dataset -> its classes
-    background: str = ""  # a class of `labels` that stands for "none of the actions" (shown as no action)
+    background: list[str] = field(default_factory=list)  # classes of `labels` that stand for "none of the actions" (shown as no action)
     cache: str = ""  # folder for the parsed one-file cache ("": the data module's default, cache/)
     split: str = ""  # name recorded in the checkpoint; NTU benchmarks xsub, xview, xset select it
     train: dict[str, list] = field(default_factory=dict)  # metadata filter, e.g. {subject: [1, 3, 5]}

@@ -359,7 +359,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     if dc.sources:
         meta_common["label_aliases"] = aliases(dc.labels)
     if dc.background:
-        meta_common["background_class"] = dc.background
+        meta_common["background_classes"] = list(dc.background)
 
     def save_model(path: Path, epoch: int, accuracy: dict | None, seconds: float) -> None:
         trained = {"epochs": epoch, "seconds": round(seconds, 1),
