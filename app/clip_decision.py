@@ -21,12 +21,14 @@ class ClipDecision:
         self.background = frozenset(background)
         self.windows = 0
         self.sums: dict[str, float] = {}
+        self.labels: list[str] = []  # each counted window's own label (as shown live)
 
     def add(self, state: ActionState) -> None:
         """Count one result (absent-person results, with no scores, are ignored)."""
         if not state.top:
             return
         self.windows += 1
+        self.labels.append(state.label)
         if state.still:
             return
         for name, p in state.top:

@@ -12,7 +12,8 @@ the expected one. A folder of labelled videos is either
 * one sub-folder per action holding its videos (the folder name is the label; a folder named
   ``no action`` holds clips on which nothing should be named).
 
-A predicted class also matches the expected label when the checkpoint lists that label among the
+Each clip also reports the share of its windows whose own label (as the live view shows it) is
+right: a finer measure than the clip's one decision. A predicted class also matches the expected label when the checkpoint lists that label among the
 dataset classes the class stands for (``label_aliases`` of a model trained on merged datasets).
 MediaPipe runs once per video; its output is cached outside the folder (:mod:`app.pose_cache`), so
 a second evaluation, of this or another checkpoint, only replays it. Several checkpoints are each
@@ -140,11 +141,14 @@ def evaluate_videos(checkpoint: str | Path, clips: list[LabelledClip], config: P
                         "got": got, "score": round(score, 4), "best": best[0],
                         "runner_up": runner[0], "runner_up_score": round(runner[1], 4),
                         "background_score": round(decision.background_score(), 4),
-                        "right": clip.accepts(got, aliases)})
+                        "right": clip.accepts(got, aliases),
+                        "window_share": round(sum(clip.accepts(label, aliases) for label in decision.labels)
+                                              / max(1, len(decision.labels)), 4)})
     positives = [r for r in results if r["expected"] != NO_ACTION]
     return {"checkpoint": str(checkpoint), "clips": results, "n": len(results),
             "right": sum(r["right"] for r in results),
             "actions": {"n": len(positives), "right": sum(r["right"] for r in positives)},
+            "window_share": round(sum(r["window_share"] for r in results) / max(1, len(results)), 4),
             "no_action": {"n": len(results) - len(positives),
                           "right": sum(r["right"] for r in results if r["expected"] == NO_ACTION)},
             "threshold": config.threshold}
@@ -152,10 +156,11 @@ def evaluate_videos(checkpoint: str | Path, clips: list[LabelledClip], config: P
 
 def format_table(report: dict) -> str:
     """The per-clip table of one checkpoint's report."""
-    rows = [("clip", "expected", "got", "best action", "score", "runner-up", "")]
+    rows = [("clip", "expected", "got", "best action", "score", "runner-up", "windows right", "")]
     for r in report["clips"]:
         rows.append((r["file"], r["expected"], r["got"], r["best"], f"{r['score']:.2f}",
-                     f"{r['runner_up']} {r['runner_up_score']:.2f}", "ok" if r["right"] else "WRONG"))
+                     f"{r['runner_up']} {r['runner_up_score']:.2f}", f"{r['window_share']:.0%}",
+                     "ok" if r["right"] else "WRONG"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
 
@@ -180,7 +185,8 @@ def run_cli(args: argparse.Namespace) -> int:
         reports.append(report)
         print(f"\n{checkpoint}:\n{format_table(report)}")
         print(f"actions {report['actions']['right']}/{report['actions']['n']}, "
-              f"no action {report['no_action']['right']}/{report['no_action']['n']}")
+              f"no action {report['no_action']['right']}/{report['no_action']['n']}; "
+              f"windows labelled right {report['window_share']:.1%} (mean over clips)")
     if args.json:
         write_text(args.json, json.dumps(reports if len(reports) > 1 else reports[0], indent=1) + "\n")
     for report in reports:
