@@ -25,7 +25,8 @@ def scaled(frame: np.ndarray, max_width: int | None) -> tuple[np.ndarray, float]
 def _tag_text(state: ActionState) -> str:
     if not state.top:
         return ""
-    return state.label if not state.is_action else f"{state.label} {state.score:.2f}"
+    text = state.label if not state.is_action else f"{state.label} {state.score:.2f}"
+    return f"{text}, {state.reps} reps" if state.reps else text
 
 
 def draw_overlay(image: np.ndarray, pose: FramePose, states: dict[int, ActionState],

@@ -3,10 +3,11 @@
     python main.py --video FILE_OR_FOLDER [--out ANNOTATED.mp4] [--timeline FILE.json]
                    [--csv FILE.csv] [--model CHECKPOINT] [--device ...] [--persons 1|2]
 
-Writes an annotated video (skeletons, labels, scores), a timeline JSON (segments and per-window
-top-5) and a CSV of segments, each atomically; prints the segments and one ``dominant:`` line per
-clip: the label with the highest mean score over the clip's windows ("no action" when that score
-is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv name
+Writes an annotated video (skeletons, labels, scores, repetitions), a timeline JSON (segments,
+repetition series, a summary per person and action, per-window top-5) and a CSV of segments with
+their repetitions, each atomically; prints the segments, the summary and one ``dominant:`` line
+per clip: the label with the highest mean score over the clip's windows ("no action" when that
+score is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv name
 folders that receive one file per clip.
 """
 from __future__ import annotations
@@ -16,11 +17,13 @@ import csv
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from app.clip_summary import (PoseRecord, RepetitionRecord, format_repetitions, format_summary,
+                              name_series, segments_with_reps, summary)
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
@@ -49,6 +52,7 @@ class ClipAnalysis:
     best: tuple[str, float]  # highest mean score over the clip's windows
     threshold: float
     seconds: float  # wall time of the analysis
+    repetitions: list[RepetitionRecord]
 
     @property
     def dominant(self) -> tuple[str, float]:
@@ -63,12 +67,18 @@ class ClipAnalysis:
             "video": str(self.video), "fps": self.fps, "frames": self.frames,
             "frames_with_pose": self.frames_with_pose, "model": self.model,
             "dominant": {"label": label, "score": round(score, 4), "best": self.best[0]},
-            "segments": [s.to_dict() for s in self.segments], "windows": self.windows,
+            "segments": [s.to_dict() for s in self.segments],
+            "repetitions": [r.to_dict() for r in self.repetitions], "summary": self.summary(),
+            "windows": self.windows,
         }
+
+    def summary(self) -> list[dict]:
+        """Per person and action: seconds, segments, repetitions."""
+        return summary(self.segments, self.repetitions)
 
     def segments_csv(self) -> str:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["person", "start_s", "end_s", "label", "score"],
+        writer = csv.DictWriter(buf, fieldnames=["person", "start_s", "end_s", "label", "score", "reps"],
                                 lineterminator="\n")
         writer.writeheader()
         for s in self.segments:
@@ -89,13 +99,14 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     """Run the pipeline over every frame of ``path``; write the annotated video to ``out``."""
     path = Path(path)
     source = open_source(str(path))
-    config = config or PipelineConfig()
+    config = replace(config or PipelineConfig(), live_repetitions=out is not None)  # only drawn
     pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
     label_sums: dict[str, float] = {}
     seen_windows = frames = with_pose = 0
     current: dict[int, ActionState] = {}
+    poses = PoseRecord()
     start = time.perf_counter()
     t = 0.0
     bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, disable=not progress,
@@ -104,6 +115,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     try:
         for frame, t in source:
             pose, states = pipeline.step(frame, t)
+            poses.add(pose)
             frames += 1
             with_pose += bool(pose.present.any())
             for state in states:
@@ -131,16 +143,21 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
         pipeline.close()
     if recorder is not None:
         recorder.close()
+    segments = builder.finish(t)
+    # a two-person model names both slots at once, as person 0
+    repetitions = name_series(poses.series(), segments,
+                              {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None)
     return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
-                        builder.finish(t), windows, best_label(seen_windows, label_sums),
-                        config.threshold, time.perf_counter() - start)
+                        segments_with_reps(segments, repetitions), windows,
+                        best_label(seen_windows, label_sums), config.threshold,
+                        time.perf_counter() - start, repetitions)
 
 
 def format_segments(analysis: ClipAnalysis) -> str:
     """A plain-text table of the clip's segments."""
-    lines = [f"{'person':>6}  {'start_s':>8}  {'end_s':>8}  {'score':>5}  label"]
+    lines = [f"{'person':>6}  {'start_s':>8}  {'end_s':>8}  {'score':>5}  {'reps':>4}  label"]
     for s in analysis.segments:
-        lines.append(f"{s.person + 1:>6}  {s.start_s:8.2f}  {s.end_s:8.2f}  {s.score:5.2f}  {s.label}")
+        lines.append(f"{s.person + 1:>6}  {s.start_s:8.2f}  {s.end_s:8.2f}  {s.score:5.2f}  {s.reps:>4}  {s.label}")
     if not analysis.segments:
         lines.append("   (no action recognised)")
     return "\n".join(lines)
@@ -205,5 +222,9 @@ def run_cli(args: argparse.Namespace) -> int:
         print(f"\n{clip.name}: {analysis.frames} frames, {analysis.frames_with_pose} with a person, "
               f"{analysis.seconds:.1f} s ({rate:.1f} fps)")
         print(format_segments(analysis))
+        print("repetition series:")
+        print(format_repetitions(analysis.repetitions))
+        print(f"summary of {clip.name}:")
+        print(format_summary(analysis.summary()))
         print(dominant_line(analysis))
     return 2 if failed == len(clips) else 0
