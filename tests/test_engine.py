@@ -376,3 +376,21 @@ def test_recorder_without_frames_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no frames"):
         rec.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_pipeline_counts_repetitions_live_and_the_overlay_shows_them(recognizer):
+    """Five arm raises of 1.2 s after 1 s of standing: the states' ``reps`` count up to 5 during
+    the series and drop to 0 once the person has stood still for a while."""
+    from app_fakes import lifting_landmarks
+
+    from app.overlay import _tag_text
+
+    pipe = _pipeline(recognizer, lambda t: [lifting_landmarks(t, lifts=5, period=1.2)], threshold=0.0)
+    states = [s for frame, t in frames(int(11 * 30)) for s in pipe.step(frame, t)[1]]
+    reps = [(s.t, s.reps) for s in states]
+    during = [n for t, n in reps if t <= 7.5]
+    assert max(during) == 5 and during == sorted(during)
+    assert all(n == 0 for t, n in reps if t < 1.0 + 2 * 1.2)  # two lifts are not yet a series
+    assert reps[-1][1] == 0  # 4 s after the last lift
+    counted = next(s for s in states if s.reps == 5)
+    assert _tag_text(counted).endswith(", 5 reps")

@@ -238,3 +238,19 @@ def test_command_line_stride_and_threshold_reach_the_window(qtbot, tmp_path, mod
     qtbot.addWidget(window)
     assert window.config.stride_seconds == 0.5 and window.config.threshold == 0.65
     assert window.controls.threshold.value() == 65 and window.controls.threshold_label.text() == "0.65"
+
+
+def test_person_card_shows_the_repetition_count(qtbot):
+    from app.gui.action_panel import PersonCard
+    from app.scoring import ActionState
+
+    card = PersonCard(0)
+    qtbot.addWidget(card)
+    top = (("squat", 0.8), ("wave", 0.1))
+    card.show_state(ActionState(0, 5.0, "squat", 0.8, top, 0.6, False, reps=7))
+    assert card.reps.text() == "7 repetitions" and card.label.text() == "squat"
+    card.show_state(ActionState(0, 5.25, "squat", 0.8, top, 0.6, False))
+    assert card.reps.text() == ""  # no series under way
+    card.show_state(ActionState(0, 5.5, "squat", 0.8, top, 0.6, False, reps=8))
+    card.show_absent()
+    assert card.reps.text() == "" and card.label.text() == "not seen"

@@ -170,10 +170,17 @@ def test_live_counter_forgets_when_the_source_starts_over():
 
 # --- real footage --------------------------------------------------------------------------------
 
+def _analyse(video, tmp_path) -> tuple[dict, list[dict]]:
+    """``--video`` with the shipped model: the timeline JSON and the CSV rows."""
+    timeline, table = tmp_path / f"{video.stem}.json", tmp_path / f"{video.stem}.csv"
+    assert main.main(["--video", str(video), "--timeline", str(timeline), "--csv", str(table),
+                      "--device", "cpu"]) == 0
+    with open(table, newline="") as f:
+        return json.loads(timeline.read_text()), list(csv.DictReader(f))
+
+
 def _video_repetitions(video, tmp_path) -> list[dict]:
-    timeline = tmp_path / f"{video.stem}.json"
-    assert main.main(["--video", str(video), "--timeline", str(timeline), "--device", "cpu"]) == 0
-    return json.loads(timeline.read_text())["repetitions"]
+    return _analyse(video, tmp_path)[0]["repetitions"]
 
 
 def _hand_counts(videos_dir) -> list[tuple[str, int]]:
@@ -181,12 +188,20 @@ def _hand_counts(videos_dir) -> list[tuple[str, int]]:
         return [(row["file"], int(row["reps"])) for row in csv.DictReader(f) if row["reps"]]
 
 
-def test_real_clips_give_the_hand_counted_repetitions(videos_dir, tmp_path):
+def test_real_clips_give_the_hand_counted_repetitions(videos_dir, tmp_path, capsys):
+    """The ``count``s of the timeline's ``repetitions`` add up to the hand count whatever the
+    labels, and the summary, the CSV's ``reps`` and the printed table agree with them."""
     counts = _hand_counts(videos_dir)
     assert counts, "labels.csv lists no hand-counted clip"
     for name, expected in counts:
-        reps = _video_repetitions(videos_dir / name, tmp_path)
-        assert sum(r["count"] for r in reps) == expected, (name, reps)
+        timeline, rows = _analyse(videos_dir / name, tmp_path)
+        printed = capsys.readouterr().out
+        assert sum(r["count"] for r in timeline["repetitions"]) == expected, (name, timeline["repetitions"])
+        assert sum(r["repetitions"] for r in timeline["summary"]) == expected
+        named = sum(r["count"] for r in timeline["repetitions"] if r["label"] != "no action")
+        assert sum(int(row["reps"]) for row in rows) == named
+        table = printed.split(f"summary of {name}:\n", 1)[1].split("\ndominant:", 1)[0].splitlines()
+        assert sum(int(line.split()[3]) for line in table[1:]) == expected
 
 
 def test_a_cut_of_three_real_squats_counts_three(videos_dir, tmp_path):
