@@ -30,7 +30,7 @@ from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_ab
 from app.recognizer import Recognizer
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
-from app.sources import open_source
+from app.sources import is_stream_url, open_source, redact_url
 from app.timeline import Segment, SegmentBuilder
 from core.atomic import write_text
 from core.errors import InputError
@@ -191,6 +191,9 @@ def _output(option: str | None, clip: Path, folder_mode: bool, suffix: str) -> P
 
 def run_cli(args: argparse.Namespace) -> int:
     """``--video``: analyse one clip or a folder of clips and write the requested outputs."""
+    if is_stream_url(args.video):
+        raise InputError(f"--video analyses recorded files; to watch the stream {redact_url(args.video)} "
+                         "live, use --source URL")
     model = Path(args.model) if args.model else startup_model()
     if model is None:
         raise InputError("no model given and none shipped in assets/models/; pass --model CHECKPOINT")

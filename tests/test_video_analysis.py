@@ -113,6 +113,8 @@ def _write(path, data: bytes):
     (lambda d: _write(d / "empty.mp4", b""), "empty"),
     (lambda d: _write(d / "text.avi", b"hello"), "not a readable video"),
     (lambda d: d, "no video files"),
+    (lambda d: "rtsp://viewer:pw@cam.local/live", "analyses recorded files; to watch the stream "
+                                                  "rtsp://viewer:***@cam.local/live live, use --source URL"),
 ])
 def test_bad_video_input_is_a_one_line_error(tmp_path, capsys, make_input, message):
     model = make_checkpoint(tmp_path / "m.pt")
