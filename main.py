@@ -7,6 +7,8 @@
     python main.py --convert INPUT --out OUT.npz skeleton file or video -> canonical array
     python main.py --export CKPT --format onnx   ONNX / TorchScript export
     python main.py --benchmark                   speed of backbones and pose stage
+
+Installed with pip, the same command is ``action-recognition``.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--persons", type=int, choices=[1, 2], help="people to track (default: model's)")
     io.add_argument("--trust-pickle", action="store_true",
                     help="allow reading dataset files that are Python pickles (they can run code)")
+    io.add_argument("--verbose", action="store_true",
+                    help="keep the native log lines of MediaPipe, TensorFlow Lite and FFmpeg")
 
     rec = p.add_argument_group("recognition (GUI and --video)")
     rec.add_argument("--stride", type=float, metavar="SECONDS",
@@ -92,7 +96,9 @@ def selected_mode(args: argparse.Namespace) -> str:
     return "gui"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, quiet_native_logs: bool = False) -> int:
+    """Run one mode; ``quiet_native_logs`` (the command line, unless ``--verbose``) keeps
+    MediaPipe's native log lines out of the terminal (see core.native_logs)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     mode = selected_mode(args)
@@ -103,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             hint = " (to run a checkpoint, use --model)" if dest == "checkpoint" else ""
             parser.error(f"--{dest} only applies with --{owner}{hint}")
     module_name, func_name = COMMANDS[mode].split(":")
+    from core import native_logs
     from core.errors import InputError
+
+    if quiet_native_logs and not args.verbose:
+        native_logs.quiet()
 
     trust = contextlib.nullcontext()
     if args.trust_pickle:  # imported only when asked: the model package pulls in torch
@@ -121,5 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def cli() -> int:
+    """The ``python main.py`` / ``action-recognition`` command."""
+    return main(quiet_native_logs=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())
