@@ -31,7 +31,7 @@ COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="main.py", description="Real-time skeleton action recognition (STD-CL).",
+        description="Real-time skeleton action recognition (STD-CL).",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2],
     )
     mode = p.add_mutually_exclusive_group()

@@ -117,8 +117,8 @@ def summary(segments: list[Segment], records: list[RepetitionRecord]) -> list[di
 
 def format_repetitions(records: list[RepetitionRecord]) -> str:
     """One line per series: person (from 1), when, how many, named what."""
-    return "\n".join(f"  person {r.person + 1}: {r.count} repetitions {r.start_s:.2f}-{r.end_s:.2f} s ({r.label})"
-                     for r in records) or "  (no repetitions)"
+    return "\n".join(f"  person {r.person + 1}: {r.count} repetitions {r.start_s:.2f}-{r.end_s:.2f} s "
+                     f"({r.label})" for r in records) or "  (no repetitions)"
 
 
 def format_summary(rows: list[dict]) -> str:

@@ -8,19 +8,21 @@ squat that the labels split into "stand to sit" and "sit to stand" is still one 
    person is unseen for longer than ``max_gap``.
 2. Each part is put in the body frame of :mod:`model.preprocess` (``body_frame``: centred on the
    hips, turned to face the camera, in torso lengths) and low-passed at twice the fastest rate.
-3. Periodic stretches: for a start time ``t`` and a lag ``tau`` between ``min_period`` and
-   ``max_period``, the squared difference between the poses in ``[t, t+tau)`` and in
-   ``[t+tau, t+2 tau)``, divided by their spread (0 when the second cycle repeats the first, about
-   1 for unrelated poses or jitter, 1.5 for a steady drift). The first lag under
-   ``max_difference``, refined to the local minimum after it, is the period at ``t`` (the rule of
-   the YIN pitch detector, so twice the period never wins over the period). Overlapping windows
-   with similar periods form a stretch.
+3. Periodic stretches, on the principal components that carry movement (in blocks of four of the
+   longest periods, so each movement of a long recording is seen in its own terms): for a start
+   time ``t`` and a lag ``tau`` between ``min_period`` and ``max_period``, the squared difference
+   between the poses in ``[t, t+tau)`` and in ``[t+tau, t+2 tau)``, divided by their spread (0
+   when the second cycle repeats the first, about 1 for unrelated poses or jitter, 1.5 for a steady
+   drift). The first lag under ``max_difference``, refined to the local minimum after it, is the
+   period at ``t`` (the rule of the YIN pitch detector, so twice the period never wins over the
+   period). Overlapping windows with similar periods form a stretch.
 4. Cycles: the stretch is projected on its first principal component (the dominant periodic
    component of the joints); the extremes on the side away from the rest pose (the pose at the
-   stretch's ends) that stand out by at least ``min_amplitude`` torso lengths and by
-   ``min_prominence`` of the stretch's range, half a period apart at least, are the repetitions.
-   A stretch with fewer than ``min_cycles`` of them is no series, so stillness and jitter count
-   nothing.
+   stretch's ends), half a period apart at least, that stand out by ``min_amplitude`` torso
+   lengths, by ``min_prominence`` of the stretch's range and by ``jitter_factor`` times the
+   jitter (the spread of the median principal component: movement fills a few components, jitter
+   all of them) are the repetitions. A stretch with fewer than ``min_cycles`` of them is no series,
+   so stillness and jitter count nothing, and neither does a movement done once or twice.
 
 :class:`RepetitionCounter` runs the same analysis on a bounded live history (GUI cards, annotated
 video); :func:`find_series` on a whole recording (``--video``).
@@ -41,10 +43,11 @@ from pose.resample import resample
 
 @dataclass(frozen=True)
 class RepetitionSettings:
-    """What counts as a repetition. Defaults from human movement, not from any one clip: exercise
-    cycles last 0.4 s (fast punches, jumping jacks) to 6 s (slow physiotherapy moves); a cycle must
-    move the body by a quarter of a torso length (about 12 cm) along its main direction, far above
-    the pose estimator's jitter (1-2 cm after smoothing)."""
+    """What counts as a repetition. Defaults from human movement and from synthetic series, not
+    from any one clip: exercise cycles last 0.4 s (fast punches, jumping jacks) to 6 s (slow
+    physiotherapy moves); a cycle must move the body by a quarter of a torso length (about 12 cm)
+    along its main direction, and by 20 times the jitter, twice the most that a minute of pure
+    estimator noise reaches (measured on synthetic noise of 0.5 to 3 cm per joint)."""
 
     min_period: float = 0.4  # seconds
     max_period: float = 6.0  # seconds
@@ -161,8 +164,8 @@ def _periods(x: np.ndarray, jitter: float, amplitude: float, settings: Repetitio
         block = x[b0:b0 + 2 * hop]
         fits = lags[2 * lags <= len(block)]
         if fits.size:
-            period[b0:b0 + hop] = _block_periods(_main_components(block, jitter, settings), fits, amplitude,
-                                                 settings.max_difference)[:hop]
+            components = _main_components(block, jitter, settings)
+            period[b0:b0 + hop] = _block_periods(components, fits, amplitude, settings.max_difference)[:hop]
     return period
 
 
@@ -294,8 +297,8 @@ class RepetitionCounter:
                             if now - s.rep_times[-1] <= s.period_s + self.settings.max_gap), None)
             if current is not None:
                 # repetitions near the start of the history are seen without their context: keep
-                # the ones counted earlier there and take the fresh analysis after them (a cycle
-                # on from the last kept one: the analysis may pick the other extreme of a cycle)
+                # the ones counted earlier there and take the fresh analysis (on the same side of
+                # the cycle) after them
                 settled = times[0] + self.settings.max_period
                 carried = [r for r in counted if r < settled] if current.start_s <= settled else []
                 reps = list(current.rep_times)
@@ -305,9 +308,3 @@ class RepetitionCounter:
         with self._lock:
             self._reps = reps
         return len(reps)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._frames.clear()
-            self._reps = []
-            self._analysed = -np.inf

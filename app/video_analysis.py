@@ -7,8 +7,8 @@ Writes an annotated video (skeletons, labels, scores, repetitions), a timeline J
 repetition series, a summary per person and action, per-window top-5) and a CSV of segments with
 their repetitions, each atomically; prints the segments, the summary and one ``dominant:`` line
 per clip: the label with the highest mean score over the clip's windows ("no action" when that
-score is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv name
-folders that receive one file per clip.
+score is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv
+name folders that receive one file per clip.
 """
 from __future__ import annotations
 
@@ -145,8 +145,8 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
         recorder.close()
     segments = builder.finish(t)
     # a two-person model names both slots at once, as person 0
-    repetitions = name_series(poses.series(), segments,
-                              {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None)
+    pair = {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None
+    repetitions = name_series(poses.series(), segments, pair)
     return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
                         segments_with_reps(segments, repetitions), windows,
                         best_label(seen_windows, label_sums), config.threshold,
