@@ -22,7 +22,7 @@ COMMANDS = {
     "gui": "app.gui.main_window:run_cli",
     "video": "app.video_analysis:run_cli",
     "train": "model.train:run_cli",
-    "eval": "model.evaluate:run_cli",
+    "eval": "app.footage_eval:run_cli",
     "convert": "app.convert:run_cli",
     "export": "model.export:run_cli",
     "benchmark": "app.benchmark:run_cli",
@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--train", action="store_true", help="train a model (see --config, --data)")
-    mode.add_argument("--eval", action="store_true", help="evaluate checkpoints on a data folder")
+    mode.add_argument("--eval", action="store_true",
+                      help="evaluate checkpoints on a skeleton dataset or a folder of labelled videos")
     mode.add_argument("--video", metavar="FILE", help="analyse a recorded video headlessly")
     mode.add_argument("--convert", metavar="INPUT", help="skeleton file or video -> canonical .npz")
     mode.add_argument("--export", metavar="CHECKPOINT", help="export a checkpoint (see --format)")

@@ -53,6 +53,7 @@ class Recognizer:
         self.fps: float = float(meta["fps"])
         self.window_seconds: float = float(meta.get("window_seconds") or meta["window"] / self.fps)
         self.layout: str = meta["layout"]
+        self.background_class: str | None = meta.get("background_class") or None  # shown as "no action"
         try:
             self.spec = InputSpec.from_dict(meta)
         except InputError as err:

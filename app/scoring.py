@@ -83,12 +83,13 @@ class ScoreSmoother:
 
 
 def decide(person: int, t: float, probs: np.ndarray, class_names: list[str], threshold: float,
-           motion: float, still_threshold: float, k: int = 5) -> ActionState:
-    """Name the action for smoothed ``probs``, or NO_ACTION when still or below ``threshold``."""
+           motion: float, still_threshold: float, k: int = 5, background: str | None = None) -> ActionState:
+    """Name the action for smoothed ``probs``, or NO_ACTION when still, below ``threshold``, or when
+    the best class is the model's ``background`` class (one trained on "none of these actions")."""
     probs = np.asarray(probs, dtype=np.float64)
     order = np.argsort(-probs)[:k]
     top = tuple((class_names[i], float(probs[i])) for i in order)
     still = motion < still_threshold
     best_label, best_score = top[0]
-    label = NO_ACTION if still or best_score < threshold else best_label
+    label = NO_ACTION if still or best_score < threshold or best_label == background else best_label
     return ActionState(person, t, label, best_score, top, motion, still)

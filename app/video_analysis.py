@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.clip_decision import ClipDecision
 from app.clip_summary import (PoseRecord, RepetitionRecord, format_repetitions, format_summary,
                               name_series, segments_with_reps, summary)
 from app.model_catalog import startup_model
@@ -49,16 +50,21 @@ class ClipAnalysis:
     model: str
     segments: list[Segment]
     windows: list[dict]
-    best: tuple[str, float]  # highest mean score over the clip's windows
+    decision: ClipDecision  # the clip's label from its windows
     threshold: float
     seconds: float  # wall time of the analysis
     repetitions: list[RepetitionRecord]
 
     @property
+    def best(self) -> tuple[str, float]:
+        """The action with the highest mean score over the clip's windows."""
+        return self.decision.best()
+
+    @property
     def dominant(self) -> tuple[str, float]:
-        """``best``, or "no action" (with the same score) when its mean score is under the threshold."""
-        label, score = self.best
-        return (label if score >= self.threshold else NO_ACTION), score
+        """``best``, or "no action" (with the same score) when its mean score is under the threshold
+        or under the model's background class (app.clip_decision)."""
+        return self.decision.dominant(self.threshold)
 
     def timeline(self) -> dict:
         """The timeline JSON document."""
@@ -86,14 +92,6 @@ class ClipAnalysis:
         return buf.getvalue()
 
 
-def best_label(windows_seen: int, label_sums: dict[str, float]) -> tuple[str, float]:
-    """The label with the highest mean (smoothed, top-5) score over the windows with a person."""
-    if windows_seen == 0 or not label_sums:
-        return NO_ACTION, 0.0
-    label = max(label_sums, key=label_sums.get)
-    return label, label_sums[label] / windows_seen
-
-
 def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConfig | None = None,
                   out: str | Path | None = None, progress: bool = True) -> ClipAnalysis:
     """Run the pipeline over every frame of ``path``; write the annotated video to ``out``."""
@@ -103,8 +101,8 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
-    label_sums: dict[str, float] = {}
-    seen_windows = frames = with_pose = 0
+    decision = ClipDecision(recognizer.background_class)
+    frames = with_pose = 0
     current: dict[int, ActionState] = {}
     poses = PoseRecord()
     start = time.perf_counter()
@@ -121,13 +119,11 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
             for state in states:
                 builder.add(state)
                 current[state.person] = state
+                decision.add(state)
                 if is_absent(state):
                     continue
-                seen_windows += 1
-                windows.append({"t": round(state.t, 4), "person": state.person,
+                windows.append({"t": round(state.t, 4), "person": state.person, "still": state.still,
                                 "top": [{"label": n, "score": round(p, 4)} for n, p in state.top]})
-                for name, p in state.top:
-                    label_sums[name] = label_sums.get(name, 0.0) + p
             if recorder is not None:
                 draw_overlay(frame, pose, current)
                 draw_status(frame, f"{t:6.2f}s  {recognizer.name}")
@@ -148,8 +144,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     pair = {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None
     repetitions = name_series(poses.series(), segments, pair)
     return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
-                        segments_with_reps(segments, repetitions), windows,
-                        best_label(seen_windows, label_sums), config.threshold,
+                        segments_with_reps(segments, repetitions), windows, decision, config.threshold,
                         time.perf_counter() - start, repetitions)
 
 

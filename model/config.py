@@ -21,10 +21,23 @@ import yaml
 from core.errors import InputError
 
 @dataclass
+class SourceConfig:
+    """One dataset of a mixture (``data.sources``): where it is, its frame rate and its split."""
+
+    path: str = ""  # dataset folder
+    fps: float = 30.0  # its capture rate; resampled to data.fps when mixed
+    train: dict[str, list] = field(default_factory=dict)  # metadata filter, as data.train
+    val: Union[dict[str, list], None] = field(default_factory=dict)  # as data.val
+
+
+@dataclass
 class DataConfig:
     """Which samples to read and how the model sees them (mirrors model.preprocess.InputSpec)."""
 
     path: str = ""  # dataset folder (NTU .skeleton folder or .npz archive, NW-UCLA, UTD-MHAD)
+    sources: list[SourceConfig] = field(default_factory=list)  # several datasets instead of path
+    labels: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # merged class -> dataset -> its classes
+    background: str = ""  # a class of `labels` that stands for "none of the actions" (shown as no action)
     cache: str = ""  # folder for the parsed one-file cache ("": the data module's default, cache/)
     split: str = ""  # name recorded in the checkpoint; NTU benchmarks xsub, xview, xset select it
     train: dict[str, list] = field(default_factory=dict)  # metadata filter, e.g. {subject: [1, 3, 5]}
@@ -36,9 +49,13 @@ class DataConfig:
     fps: float = 30.0  # capture rate of the dataset
     normalization: str = "center_first_spine"  # a scheme registered in model.preprocess
     num_person: int = 2
-    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop
-    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter)
+    timing: Literal["clip", "window"] = "clip"  # clip: whole clips resized; window: window_seconds as live
+    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop (timing clip)
+    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter; timing clip)
+    speed: list[float] = field(default_factory=lambda: [0.8, 1.25])  # window length factor (timing window)
     repeat: int = 1  # passes over the training set per epoch (CTR-GCN's NW-UCLA recipe uses 5)
+    balance: float = 0.0  # draw samples of a class of n with weight n**-balance (0: as they come, 1: classes equal)
+    camera_augmentation: dict[str, Any] = field(default_factory=dict)  # before normalisation, metres
     augmentation: dict[str, Any] = field(default_factory=dict)  # name -> options, in order
 
 
@@ -235,6 +252,11 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         hint, dotted = hints[name], prefix + name
         if dataclasses.is_dataclass(hint):
             values[name] = _build(hint, value or {}, dotted + ".")
+        elif typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+            if not isinstance(value, list):
+                raise InputError(f"config: {dotted} must be a list of mappings, got {value!r}")
+            values[name] = [_build(typing.get_args(hint)[0], item, f"{dotted}[{i}].")
+                            for i, item in enumerate(value)]
         else:
             values[name] = _check(value, hint, dotted)
     return cls(**values)

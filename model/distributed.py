@@ -48,11 +48,18 @@ class EpochSampler(Sampler[int]):
     """Shuffled indices, ``repeat`` passes over the data, split between ``world`` processes.
 
     The order depends only on ``(seed, epoch)`` so that a resumed run sees the same batches; every
-    process gets the same number of indices (the list is padded by wrapping around).
+    process gets the same number of indices (the list is padded by wrapping around). With
+    ``weights`` (one per sample) an epoch draws as many indices with replacement, each with
+    probability proportional to its weight (e.g. to balance classes of very different sizes).
     """
 
-    def __init__(self, size: int, seed: int, repeat: int = 1, rank: int = 0, world: int = 1):
+    def __init__(self, size: int, seed: int, repeat: int = 1, rank: int = 0, world: int = 1,
+                 weights: torch.Tensor | None = None):
         self.size, self.seed, self.repeat, self.rank, self.world = size, seed, repeat, rank, world
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
+        if self.weights is not None and (self.weights.shape != (size,) or not (self.weights >= 0).all()
+                                         or not self.weights.sum() > 0):
+            raise ValueError(f"weights must be {size} non-negative numbers, not all zero")
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -63,7 +70,10 @@ class EpochSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-        order = torch.cat([torch.randperm(self.size, generator=g) for _ in range(self.repeat)]).tolist()
+        if self.weights is not None:
+            order = torch.multinomial(self.weights, self.size * self.repeat, replacement=True, generator=g).tolist()
+        else:
+            order = torch.cat([torch.randperm(self.size, generator=g) for _ in range(self.repeat)]).tolist()
         total = len(self) * self.world
         order += order[: total - len(order)]
         return iter(order[self.rank:total:self.world])

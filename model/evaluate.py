@@ -4,7 +4,8 @@ Every sample the data module finds in the folder (NTU ``.skeleton`` files, NW-UC
 UTD-MHAD ``.mat``; of a preprocessed NTU ``.npz`` archive, its test part) is converted to each
 checkpoint's joint layout and prepared by :func:`model.preprocess.prepare_input`, exactly as in
 validation during training. Several checkpoints (e.g. the joint, bone and motion streams of one
-recipe) are ensembled by summing their softmax scores. Classes are matched by name, so a folder
+recipe) are ensembled by summing their softmax scores. Classes are matched by name (or by the dataset
+class names a checkpoint trained on merged datasets lists for each of its classes), so a folder
 holding a subset of a checkpoint's classes is fine, and one with a class the checkpoint does not know is refused.
 """
 from __future__ import annotations
@@ -71,10 +72,16 @@ def predict(model: nn.Module, dataset: SkeletonDataset, device: torch.device, ba
     return np.concatenate(scores), np.concatenate(labels)
 
 
-def _relabel(data: SkeletonSet, class_names: Sequence[str], checkpoint: str) -> SkeletonSet:
-    """``data`` with labels indexing ``class_names`` (matched by name); InputError for a class the
+def _relabel(data: SkeletonSet, class_names: Sequence[str], checkpoint: str,
+             aliases: dict[str, list[str]] | None = None) -> SkeletonSet:
+    """``data`` with labels indexing ``class_names``, matched by name or by the dataset class names
+    ``aliases`` lists for a class (a model trained on merged datasets); InputError for a class the
     checkpoint does not know."""
     lookup = {name.strip().lower(): i for i, name in enumerate(class_names)}
+    for merged, names in (aliases or {}).items():
+        if merged.strip().lower() in lookup:
+            for name in names:
+                lookup.setdefault(name.strip().lower(), lookup[merged.strip().lower()])
     present = sorted(set(data.labels.tolist()))
     mapping = {}
     for label in present:
@@ -109,7 +116,7 @@ def evaluate(checkpoints: Sequence[str | os.PathLike], data: str | os.PathLike |
         elif sorted(n.lower() for n in names) != sorted(n.lower() for n in class_names):
             raise InputError(f"checkpoint {path} has other classes than {checkpoints[0]}; an ensemble "
                              f"needs checkpoints of the same classes")
-        relabelled = _relabel(dataset, class_names, str(path))  # labels in the first one's order
+        relabelled = _relabel(dataset, class_names, str(path), meta.get("label_aliases"))  # first one's order
         spec = InputSpec.from_dict(meta)
         scores, labels = predict(model, SkeletonDataset(relabelled, spec), device, batch_size)
         lower = [n.lower() for n in names]

@@ -41,7 +41,7 @@ HOLDOUT_FRACTION = 0.2  # share of each action's clips scored by the first run
 MIN_CLIPS_TO_HOLD_OUT = 3  # an action with fewer clips keeps them all for training
 # Settings taken from the base checkpoint (a fine-tuned model must see its input as the base did).
 FROM_BASE = ("model", "data.layout", "data.window", "data.stream", "data.normalization",
-             "data.num_person", "data.fps")
+             "data.num_person", "data.fps", "data.timing")
 _BASE_META = ("window", "stream", "normalization", "fps", "backbone_args")
 
 
@@ -77,6 +77,10 @@ def finetune_config(base_meta: dict, overrides: Sequence[str] = ()) -> Config:
     dc.layout, dc.window, dc.stream = base_meta["layout"], int(base_meta["window"]), base_meta["stream"]
     dc.normalization, dc.num_person = base_meta["normalization"], int(base_meta["num_person"])
     dc.fps = float(base_meta["fps"])
+    dc.timing = base_meta.get("timing", "clip")
+    if dc.normalization == "canonical":  # bone lengths are fixed by the normalisation: keep them so
+        dc.augmentation.pop("body_shape", None)
+        dc.augmentation["retarget"] = {}
     dc.path, dc.split, dc.train, dc.val = "", "", {}, {}
     config.train.resume = False
     return config

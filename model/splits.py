@@ -8,6 +8,8 @@ training samples, else all samples train. ``val: {}`` validates on everything no
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from core.errors import InputError
@@ -65,5 +67,9 @@ def describe_split(cfg: DataConfig) -> str:
     def text(rules: dict[str, list]) -> str:
         return "; ".join(f"{k} {','.join(map(str, v))}" for k, v in rules.items()) or "all"
 
-    val = "none" if cfg.val is None else (text(cfg.val) if cfg.val else "rest")
-    return f"train {text(cfg.train)} / val {val}"
+    def part(train: dict[str, list], val: dict[str, list] | None) -> str:
+        return f"train {text(train)} / val {'none' if val is None else (text(val) if val else 'rest')}"
+
+    if cfg.sources:
+        return "; ".join(f"{Path(s.path).name}: {part(s.train, s.val)}" for s in cfg.sources)
+    return part(cfg.train, cfg.val)

@@ -20,7 +20,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -38,6 +38,7 @@ from model.checkpoint import check_expected, load_checkpoint, model_meta, read_c
 from model.config import Config, OptimConfig, config_to_dict, dump_config, load_config
 from model.data.dataset import SkeletonDataset
 from model.data.loader import load_dataset
+from model.data.mixture import aliases, check_label_set, merge_sets
 from model.data.sets import SkeletonSet
 from model.data.transforms import build_augmentations
 from model.distributed import EpochSampler, barrier, process_rank, setup_distributed, sync_banks
@@ -162,16 +163,42 @@ def _window_seconds(config: Config, train_set: SkeletonSet) -> float:
     return round(float(np.median(train_set.lengths)) / config.data.fps, 2)
 
 
-def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[SkeletonSet, SkeletonSet | None]:
-    if not config.data.path:
-        raise InputError("config: data.path is empty; set it in the recipe or pass --data DIR")
-    cache_dir = config.data.cache or None
+def class_weights(labels: np.ndarray, balance: float) -> torch.Tensor | None:
+    """Per-sample drawing weights ``n_c ** -balance`` (n_c: samples of the sample's class); None for 0."""
+    if balance == 0:
+        return None
+    counts = np.bincount(labels)
+    return torch.as_tensor(counts[labels].astype(np.float64) ** -balance)
+
+
+def _read(path: str, cache_dir: str | None, rank: int, world: int, progress: bool) -> SkeletonSet:
     if rank == 0:  # the first process parses and caches; the others then read the cache
-        full = load_dataset(config.data.path, cache_dir=cache_dir, progress=progress)
+        full = load_dataset(path, cache_dir=cache_dir, progress=progress)
     barrier(world)
     if rank != 0:
-        full = load_dataset(config.data.path, cache_dir=cache_dir, progress=False)
-    return split_sets(full, config.data)
+        full = load_dataset(path, cache_dir=cache_dir, progress=False)
+    return full
+
+
+def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[SkeletonSet, SkeletonSet | None]:
+    dc = config.data
+    cache_dir = dc.cache or None
+    if not dc.sources:
+        if not dc.path:
+            raise InputError("config: data.path is empty; set it in the recipe or pass --data DIR")
+        return split_sets(_read(dc.path, cache_dir, rank, world, progress), dc)
+    if dc.path:
+        raise InputError("config: give either data.path or data.sources, not both")
+    check_label_set(dc.labels, dc.background)
+    trains, vals = [], []
+    for source in dc.sources:
+        full = _read(source.path, cache_dir, rank, world, progress)
+        train_part, val_part = split_sets(full, replace(dc, train=source.train, val=source.val, split=""))
+        trains.append((train_part, source.fps))
+        if val_part is not None:
+            vals.append((val_part, source.fps))
+    merged_val = merge_sets(vals, dc.labels, dc.layout, dc.fps) if vals else None
+    return merge_sets(trains, dc.labels, dc.layout, dc.fps), merged_val
 
 
 def _check_sets(train_set: SkeletonSet, val_set: SkeletonSet | None, config: Config) -> None:
@@ -217,13 +244,18 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
 
     dc = config.data
     spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
-                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person)
+                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person,
+                     timing=dc.timing, fps=dc.fps)
     augment = build_augmentations(dc.augmentation, dc.layout)
+    camera = build_augmentations(dc.camera_augmentation, dc.layout)
     if len(dc.crop_ratio) != 2 or not 0 < dc.crop_ratio[0] <= dc.crop_ratio[1] <= 1:
         raise InputError(f"config: data.crop_ratio must be [low, high] with 0 < low <= high <= 1, "
                          f"got {dc.crop_ratio}")
-    train_data = SkeletonDataset(train_set, spec, train=True, augment=augment,
-                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed)
+    if len(dc.speed) != 2 or not 0 < dc.speed[0] <= dc.speed[1]:
+        raise InputError(f"config: data.speed must be [low, high] with 0 < low <= high, got {dc.speed}")
+    train_data = SkeletonDataset(train_set, spec, train=True, augment=augment, camera=camera,
+                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed,
+                                 speed=tuple(dc.speed))
     val_data = SkeletonDataset(val_set, spec) if val_set is not None else None
     class_names = list(train_set.class_names)
     say(f"{train_set.dataset}: {len(train_set)} training samples"
@@ -273,7 +305,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     if world > 1:
         runner = nn.parallel.DistributedDataParallel(
             net, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
-    sampler = EpochSampler(len(train_data), tc.seed, dc.repeat, rank, world)
+    sampler = EpochSampler(len(train_data), tc.seed, dc.repeat, rank, world, class_weights(train_set.labels, dc.balance))
     # Workers are not persistent: started anew each epoch, they see the dataset's epoch number.
     loader = DataLoader(train_data, batch_size=tc.batch_size, sampler=sampler, drop_last=True,
                         num_workers=tc.workers, pin_memory=device.type == "cuda")
@@ -285,6 +317,10 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         "fps": dc.fps, "dataset": train_set.dataset, "split": describe_split(dc),
         "stdcl": asdict(config.stdcl) if config.stdcl.enabled else None,
     }
+    if dc.sources:
+        meta_common["label_aliases"] = aliases(dc.labels)
+    if dc.background:
+        meta_common["background_class"] = dc.background
 
     def save_model(path: Path, epoch: int, accuracy: dict | None, seconds: float) -> None:
         trained = {"epochs": epoch, "seconds": round(seconds, 1),

@@ -7,6 +7,7 @@ Layouts:
     ``ntu25``  Kinect v2 / NTU RGB+D, 25 joints (the project's canonical layout).
     ``utd20``  Kinect v1, 20 joints in UTD-MHAD order (head first).
     ``ucla20`` Kinect v1, 20 joints in Kinect SDK order as used by NW-UCLA (hip centre first).
+    ``msr20``  Kinect v1 joints in MSR Action3D's order (shoulders first, head last).
 
 Coordinates everywhere are Kinect camera space: metres, y up, z away from the sensor, and x towards
 the sensor's left, so a person facing the camera has their right shoulder at the larger x.
@@ -134,7 +135,17 @@ UCLA20 = _layout(
     center="hip_center",
 )
 
-LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UTD20, UCLA20)}
+MSR20 = _layout(
+    "msr20",
+    ["left_shoulder", "right_shoulder", "shoulder_center", "spine", "left_hip", "right_hip",
+     "hip_center", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand",
+     "right_hand", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot",
+     "head"],
+    _KINECT1_TRUNK_PARENTS,
+    center="hip_center",
+)
+
+LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU25, UTD20, UCLA20, MSR20)}
 
 
 def get_layout(name: str) -> Layout:

@@ -26,6 +26,14 @@ def user_models_dir(tmp_path_factory, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def pose_cache_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Cached MediaPipe recordings go to a fresh folder per test, never the user's cache."""
+    folder = tmp_path_factory.mktemp("pose_cache")
+    monkeypatch.setenv("ACTION_RECOGNITION_CACHE", str(folder))
+    return folder / "poses"
+
+
 @pytest.fixture(scope="session")
 def utd_dir() -> Path:
     return _shared_dir("data", "utd_mhad")
@@ -34,6 +42,11 @@ def utd_dir() -> Path:
 @pytest.fixture(scope="session")
 def ucla_dir() -> Path:
     return _shared_dir("data", "nw_ucla")
+
+
+@pytest.fixture(scope="session")
+def msr_dir() -> Path:
+    return _shared_dir("data", "msr_action3d")
 
 
 @pytest.fixture(scope="session")

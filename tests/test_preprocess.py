@@ -128,3 +128,24 @@ def test_input_spec_validation_and_round_trip():
         with pytest.raises(InputError):
             InputSpec(**bad)
     assert set(preprocess.STREAMS) == {"joint", "bone", "joint_motion", "bone_motion"}
+
+
+def test_window_timing_sees_window_seconds_of_a_clip_as_live_video_is():
+    from model.preprocess import fit_duration, window_frames
+    from model.data.transforms import RandomWindow
+
+    x = np.arange(1, 11, dtype=np.float32)[None, :, None, None] * np.ones((3, 1, 25, 1), np.float32)
+    np.testing.assert_array_equal(fit_duration(x, 4)[0, :, 0, 0], [4, 5, 6, 7])  # the middle
+    np.testing.assert_array_equal(fit_duration(x, 14)[0, :, 0, 0], [1, 1] + list(range(1, 11)) + [10, 10])
+    np.testing.assert_array_equal(fit_duration(x, 13, offset=0)[0, :, 0, 0], list(range(1, 11)) + [10] * 3)
+    spec = InputSpec(window=8, window_seconds=0.5, fps=20.0, timing="window", normalization="none", num_person=1)
+    assert window_frames(spec) == 10
+    # a live window of exactly window_seconds is only resized; a long clip gives its middle 0.5 s
+    np.testing.assert_allclose(prepare_input(x, spec), resize_time(x, 8), atol=1e-6)
+    long = np.concatenate([x, x + 10, x + 20], axis=1)
+    np.testing.assert_allclose(prepare_input(long, spec), resize_time(long[:, 10:20], 8), atol=1e-6)
+    crop = RandomWindow(window=8, frames=10, speed=(1.0, 1.0))
+    outs = {tuple(crop(long, np.random.default_rng(s))[0, :, 0, 0].round(3)) for s in range(20)}
+    assert len(outs) > 5 and all(max(o) - min(o) == pytest.approx(8.75) for o in outs)  # always 10 frames, resized
+    with pytest.raises(InputError, match="timing"):
+        InputSpec(timing="sometimes")

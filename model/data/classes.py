@@ -1,8 +1,8 @@
 """Action class names of the supported datasets, indexed by 0-based label.
 
 NTU RGB+D 120 extends NTU RGB+D 60: its first 60 classes are NTU 60's (file names ``A001``-``A120``).
-Sources: the NTU RGB+D repository README (shahroudy/NTURGB-D), the NW-UCLA and UTD-MHAD descriptions
-in ``../shared/data/README.md``.
+Sources: the NTU RGB+D repository README (shahroudy/NTURGB-D), the NW-UCLA, UTD-MHAD and MSR Action3D
+descriptions in ``../shared/data/README.md``.
 """
 from __future__ import annotations
 
@@ -58,4 +58,11 @@ UTD_CLASSES: tuple[str, ...] = (
     "right hand catch an object", "right hand pick up and throw", "jogging in place",
     "walking in place", "sit to stand", "stand to sit", "forward lunge (left foot forward)",
     "squat (two arms stretch out)",
+)
+
+MSR_CLASSES: tuple[str, ...] = (
+    "high arm wave", "horizontal arm wave", "hammer", "hand catch", "forward punch", "high throw",
+    "draw x", "draw tick", "draw circle", "hand clap", "two hand wave", "side boxing", "bend",
+    "forward kick", "side kick", "jogging", "tennis swing", "tennis serve", "golf swing",
+    "pick up and throw",
 )

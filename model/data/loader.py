@@ -1,7 +1,7 @@
 """Find out what a dataset path holds and read it into a :class:`SkeletonSet` (cached), or read one file.
 
 Formats: ``ntu`` (folder of NTU RGB+D ``.skeleton`` files), ``ucla`` (NW-UCLA ``.json``), ``utd``
-(UTD-MHAD ``.mat``), ``ntu_npz`` (a preprocessed ``NTU60_CS.npz``-style archive), ``ntu_agcn`` (a
+(UTD-MHAD ``.mat``), ``msr`` (MSR Action3D ``.txt``), ``ntu_npz`` (a preprocessed ``NTU60_CS.npz``-style archive), ``ntu_agcn`` (a
 2s-AGCN / MS-G3D preprocessed folder; its label pickles need ``--trust-pickle``) and ``clips`` (the
 user's own clips, one sub-folder per action: :mod:`model.data.clips`). A dataset folder is
 searched recursively; it must hold exactly one format. A damaged file inside a folder is skipped with
@@ -18,8 +18,8 @@ from typing import Callable
 import numpy as np
 
 from core.errors import InputError
-from model.data import cache, clips, ntu, ucla, utd
-from model.data.classes import UCLA_CLASSES, UTD_CLASSES
+from model.data import cache, clips, msr, ntu, ucla, utd
+from model.data.classes import MSR_CLASSES, UCLA_CLASSES, UTD_CLASSES
 from model.data.ntu_agcn import is_agcn_folder, load_ntu_agcn
 from model.data.ntu_npz import is_ntu_archive, load_ntu_npz
 from model.data.sets import DataWarning, Sample, SkeletonSet
@@ -41,19 +41,27 @@ FORMATS: dict[str, FileFormat] = {f.name: f for f in (
     FileFormat("ntu", ntu.SUFFIX, 1, ntu.read_sample, ntu.dataset_variant, ntu.missing_skeleton_names),
     FileFormat("ucla", ucla.SUFFIX, 1, ucla.read_sample, lambda _: ("nw_ucla", UCLA_CLASSES)),
     FileFormat("utd", utd.SUFFIX, 1, utd.read_sample, lambda _: ("utd_mhad", UTD_CLASSES)),
+    FileFormat("msr", msr.SUFFIX, 1, msr.read_sample, lambda _: ("msr_action3d", MSR_CLASSES)),
 )}
 ARCHIVE_SUFFIX = ".npz"
 _BY_SUFFIX = {f.suffix: f.name for f in FORMATS.values()}
 
 
+def file_suffix(path: Path) -> str:
+    """The ending that names a file's format: a format's own ending (MSR Action3D's
+    ``_skeleton3d.txt``, so that a stray ``README.txt`` is no skeleton file), else the suffix."""
+    name = path.name.lower()
+    return next((s for s in _BY_SUFFIX if s.startswith("_") and name.endswith(s)), path.suffix.lower())
+
+
 def _suffix_counts(folder: Path) -> Counter:
     known = set(_BY_SUFFIX) | {ARCHIVE_SUFFIX}
-    return Counter(p.suffix.lower() for p in folder.rglob("*")
-                   if p.suffix.lower() in known and p.is_file() and not p.name.startswith("."))
+    return Counter(file_suffix(p) for p in folder.rglob("*")
+                   if file_suffix(p) in known and p.is_file() and not p.name.startswith("."))
 
 
 def detect_format(path: str | Path) -> str:
-    """``ntu``, ``ucla``, ``utd``, ``ntu_npz``, ``ntu_agcn`` or ``clips`` for a dataset folder or file;
+    """``ntu``, ``ucla``, ``utd``, ``msr``, ``ntu_npz``, ``ntu_agcn`` or ``clips`` for a dataset folder or file;
     InputError otherwise."""
     path = Path(path)
     if not path.exists():
@@ -63,7 +71,7 @@ def detect_format(path: str | Path) -> str:
     if is_agcn_folder(path):
         return "ntu_agcn"
     if path.is_file():
-        suffix = path.suffix.lower()
+        suffix = file_suffix(path)
         if suffix == ARCHIVE_SUFFIX:
             if is_ntu_archive(path):
                 return "ntu_npz"
@@ -89,14 +97,14 @@ def detect_format(path: str | Path) -> str:
 
 
 def _files(folder: Path, suffix: str) -> list[Path]:
-    return sorted((p for p in folder.rglob("*") if p.suffix.lower() == suffix and p.is_file()
+    return sorted((p for p in folder.rglob("*") if file_suffix(p) == suffix and p.is_file()
                    and not p.name.startswith(".")), key=lambda p: p.relative_to(folder).as_posix())
 
 
 def read_file(path: str | Path) -> Sample:
-    """Read one ``.skeleton``, ``.json`` or ``.mat`` file into a :class:`Sample` (its own layout)."""
+    """Read one ``.skeleton``, ``.json``, ``.mat`` or MSR ``.txt`` file into a :class:`Sample` (its own layout)."""
     path = Path(path)
-    fmt = FORMATS.get(_BY_SUFFIX.get(path.suffix.lower(), ""))
+    fmt = FORMATS.get(_BY_SUFFIX.get(file_suffix(path), ""))
     if fmt is None:
         raise InputError(f"{path}: unsupported skeleton file type {path.suffix or '(none)'}; "
                          f"expected {', '.join(sorted(_BY_SUFFIX))}")

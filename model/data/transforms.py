@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from core.errors import InputError
-from model.preprocess import present_mask, resize_time
+from model.preprocess import fit_duration, present_mask, resize_time, retarget
 from pose.layouts import get_layout
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -70,6 +70,23 @@ class RandomCropResize:
         length = min(max(int(np.floor(t * p)), self.min_length), t)
         start = int(rng.integers(0, t - length + 1))
         return resize_time(x[:, start:start + length], self.window)
+
+
+@dataclass
+class RandomWindow:
+    """A random stretch of ``frames`` x a speed factor in ``speed`` (log-uniform) raw frames, resized
+    to ``window`` frames: a live window over the clip (``timing="window"``). A clip shorter than
+    the stretch sits at a random place in it, padded with its first and last poses."""
+
+    window: int
+    frames: int
+    speed: tuple[float, float] = (0.8, 1.25)
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        t = x.shape[1]
+        length = max(2, int(round(self.frames * np.exp(rng.uniform(*np.log(self.speed))))))
+        offset = int(rng.integers(0, abs(t - length) + 1))
+        return resize_time(fit_duration(x, length, offset), self.window)
 
 
 def rotation_matrix(angles: np.ndarray) -> np.ndarray:
@@ -161,6 +178,19 @@ class BothArms:
         return np.where(present_mask(x)[None, :, None, :], y, 0).astype(np.float32)
 
 
+@register_augmentation("retarget")
+@dataclass
+class Retarget:
+    """Rebuild each person on the canonical body (:func:`model.preprocess.retarget`), keeping where
+    they stand and face: last in the list of a ``canonical`` recipe, so augmented clips obey the
+    bone lengths every live skeleton has after its normalisation."""
+
+    layout: str = "ntu25"
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return retarget(x, self.layout)
+
+
 def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu25") -> Compose:
     """``{"rotate": {"max_angle": 0.3}, "jitter": {}}`` -> Compose, in the mapping's order; unknown
     names or fields raise InputError naming them."""
@@ -181,4 +211,4 @@ def build_augmentations(config: Mapping[str, Mapping | None], layout: str = "ntu
     return Compose(transforms)
 
 
-from model.data import camera_noise, kinect_v1  # noqa: E402,F401  (register their augmentations)
+from model.data import camera_noise, camera_view, kinect_v1  # noqa: E402,F401  (register their augmentations)

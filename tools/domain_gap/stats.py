@@ -1,10 +1,10 @@
 """Kinect skeletons vs MediaPipe on real footage: where the joints sit, how they move, how they shake.
 
-    python tools/domain_gap/stats.py [--landmarks runs/domain_gap/landmarks] [--json FILE]
+    python tools/domain_gap/stats.py [--videos ../shared/videos] [--json FILE]
 
 Sources: UTD-MHAD and NW-UCLA (Kinect v1, their own 20 joints), the NTU RGB+D samples (Kinect v2),
-MediaPipe's raw 33 world landmarks of the clips recorded by :mod:`tools.domain_gap.landmarks`
-(turned into Kinect axes), and those landmarks after the pose stage (``mp->ntu``: mapping with the
+MediaPipe's raw 33 world landmarks of the one-person videos (recorded once and cached by
+:mod:`app.pose_cache`; turned into Kinect axes), and those landmarks after the pose stage (``mp->ntu``: mapping with the
 current :data:`pose.mapping.KINECT_V2`, hip-centred, not smoothed).
 
 Body frame (shared by all sources, built from joints every skeleton has): origin at the midpoint of
@@ -36,11 +36,19 @@ from pose.layouts import get_layout  # noqa: E402
 from pose.mapping import BLAZEPOSE_LANDMARKS, KINECT_AXES, mediapipe_to_ntu  # noqa: E402
 from model.preprocess import normalize  # noqa: E402
 from model.data.kinect_v1 import to_kinect2  # noqa: E402
-from tools.domain_gap.replay import load_landmarks, stage_skeleton  # noqa: E402
+from app.pose_cache import landmarks  # noqa: E402
+from tools.domain_gap.replay import stage_skeleton  # noqa: E402
 
 NTU_TOP = get_layout("ntu25").index("spine_shoulder")
 DATA = ROOT.parent / "shared" / "data"
-LANDMARKS = ROOT / "runs" / "domain_gap" / "landmarks"
+VIDEOS = ROOT.parent / "shared" / "videos"
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+
+
+def recordings(folder: Path) -> dict[str, dict[str, np.ndarray]]:
+    """MediaPipe's output (one person) for each video in ``folder``, by file stem."""
+    videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    return {p.stem: landmarks(p, 1)[0] for p in videos}
 # Kinect v1 / v2 names of the trunk joints -> one common name.
 TRUNK = {"hip_center": "hip_centre", "spine_base": "hip_centre", "spine": "spine", "spine_mid": "spine",
          "shoulder_center": "shoulder_centre", "spine_shoulder": "shoulder_centre", "neck": "neck",
@@ -150,17 +158,17 @@ def kinect_sources() -> dict[str, list]:
     return sources
 
 
-def mediapipe_sources(folder: Path) -> dict[str, list]:
+def mediapipe_sources(recorded: dict[str, dict[str, np.ndarray]]) -> dict[str, list]:
     sources = {}
-    for path in sorted(folder.glob("*.npz")):
-        rec = load_landmarks(path)
-        ok = rec["present"]
+    for stem, rec in recorded.items():
+        ok = rec["count"] > 0
         fps = 1.0 / np.median(np.diff(rec["timestamps"]))
-        raw = mediapipe_points(rec["world"][ok])
-        mapped, _ = mediapipe_to_ntu(rec["world"][ok], rec["visibility"][ok])
+        world, visibility = rec["world"][ok, 0], rec["visibility"][ok, 0]
+        raw = mediapipe_points(world)
+        mapped, _ = mediapipe_to_ntu(world, visibility)
         x = np.ascontiguousarray(mapped.transpose(2, 0, 1))
-        sources[f"MP {path.stem}"] = [(raw, fps)]
-        sources[f"MP->ntu {path.stem}"] = [(kinect_points(x, "ntu25"), fps)]
+        sources[f"MP {stem}"] = [(raw, fps)]
+        sources[f"MP->ntu {stem}"] = [(kinect_points(x, "ntu25"), fps)]
     return sources
 
 
@@ -192,11 +200,12 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--landmarks", default=str(LANDMARKS))
+    parser.add_argument("--videos", default=str(VIDEOS), help="folder of one-person videos")
     parser.add_argument("--json", default=str(ROOT / "runs" / "domain_gap" / "stats.json"))
     args = parser.parse_args(argv)
     rows = {name: summarise(clips) for name, clips in kinect_sources().items()}
-    mp = mediapipe_sources(Path(args.landmarks))
+    recorded = {k: v for k, v in recordings(Path(args.videos)).items() if k != "ntu_sample"}  # two people
+    mp = mediapipe_sources(recorded)
     rows.update({name: summarise(clips) for name, clips in mp.items() if name.startswith("MP ")})
     mapped = {name: summarise(clips) for name, clips in mp.items() if name.startswith("MP->ntu")}
     print(table(rows))
@@ -206,10 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     utd = load_dataset(DATA / "utd_mhad", progress=False).to_layout("ntu25")
     views = [model_view(to_kinect2(x)) for x in utd.samples]
     seen["UTD-MHAD as ntu25 (v1->v2)"] = {k: float(np.median([v[k] for v in views])) for k in views[0]}
-    for path in sorted(Path(args.landmarks).glob("*.npz")):
-        rec = load_landmarks(path)
+    for stem, rec in recorded.items():
         fps = 1.0 / np.median(np.diff(rec["timestamps"]))
-        seen[f"MP stage {path.stem}"] = model_view(stage_skeleton(rec), fps)
+        seen[f"MP stage {stem}"] = model_view(stage_skeleton(rec), fps)
     print()
     print(table(seen))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
