@@ -55,10 +55,9 @@ def test_the_wheel_holds_the_code_models_recipes_and_command(tmp_path):
                     "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
     wheel = zipfile.ZipFile(next((tmp_path / "dist").glob("action_recognition-*.whl")))
     names = set(wheel.namelist())
-    expected = {p.relative_to(ROOT).as_posix() for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
-    expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "assets" / "models").glob("*.pt")}
-    expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "configs").glob("*.yaml")}
-    expected |= {"main.py", "model/data/ntu_missing_skeletons.txt"}
+    expected = {"main.py"} | {p.relative_to(source).as_posix() for name in PACKAGES + ("assets", "configs")
+                              for p in (source / name).rglob("*") if p.is_file()}
+    assert {"assets/models/default.pt", "configs/finetune_clips.yaml"} <= expected
     assert expected <= names, sorted(expected - names)
     assert not [n for n in names if n.startswith(("tests/", "tools/"))]
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
