@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import signal
 import sys
+import threading
+from pathlib import Path
 
 # mode -> "module:function"; each function takes the parsed namespace and returns an exit code.
 COMMANDS = {
@@ -29,9 +32,9 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        description="Real-time skeleton action recognition (STD-CL).",
+        prog=prog, description="Real-time skeleton action recognition (STD-CL).",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2],
     )
     mode = p.add_mutually_exclusive_group()
@@ -86,8 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# options that mean something in one mode only: given with another they would be silently ignored
-MODE_OPTIONS = {"checkpoint": "eval", "config": "train", "base": "train", "timeline": "video", "csv": "video"}
+# option -> the modes that use it; given (with a value other than its default) in another mode it
+# would be silently ignored, so it is refused. "gui" is the window (no mode option).
+MODE_OPTIONS = {
+    "checkpoint": ("eval",), "config": ("train",), "base": ("train",), "timeline": ("video",),
+    "csv": ("video",), "model": ("gui", "video"), "device": ("gui", "video", "train", "eval"),
+    "out": ("video", "convert", "export", "train"), "json": ("eval", "benchmark"),
+    "persons": ("gui", "video", "train", "convert", "benchmark", "eval"), "trust_pickle": ("train", "eval"),
+    "stride": ("gui", "video", "eval"), "threshold": ("gui", "video", "eval"), "source": ("gui", "benchmark"),
+    "screenshot": ("gui",), "quit_after": ("gui",), "data": ("train", "eval"), "part": ("benchmark",),
+    "format": ("export",),
+}
+MODE_HINTS = {"checkpoint": " (to run a checkpoint, use --model)",
+              "model": " (to pick a backbone for --train, use model.name=NAME)"}
+# paths the command reads, and paths it writes: an output may never replace an input
+INPUT_FILES = ("video", "model", "config", "base", "checkpoint", "convert", "export", "source")
+INPUT_FOLDERS = ("data", "video", "source")
+OUTPUT_FILES = ("out", "json", "timeline", "csv", "screenshot")
 
 
 def selected_mode(args: argparse.Namespace) -> str:
@@ -97,21 +115,22 @@ def selected_mode(args: argparse.Namespace) -> str:
     return "gui"
 
 
-def main(argv: list[str] | None = None, quiet_native_logs: bool = False) -> int:
+def main(argv: list[str] | None = None, quiet_native_logs: bool = False, prog: str = "main.py") -> int:
     """Run one mode; ``quiet_native_logs`` (the command line, unless ``--verbose``) keeps
-    MediaPipe's native log lines out of the terminal (see core.native_logs)."""
-    parser = build_parser()
+    MediaPipe's native log lines out of the terminal (see core.native_logs); ``prog`` is the
+    command's name in help and usage messages."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     mode = selected_mode(args)
     if args.overrides and mode != "train":
         parser.error(f"unexpected arguments: {' '.join(args.overrides)}")
-    for dest, owner in MODE_OPTIONS.items():
-        if getattr(args, dest) is not None and mode != owner:
-            hint = " (to run a checkpoint, use --model)" if dest == "checkpoint" else ""
-            parser.error(f"--{dest} only applies with --{owner}{hint}")
+    for dest, owners in MODE_OPTIONS.items():
+        if getattr(args, dest) != parser.get_default(dest) and mode not in owners:
+            where = " or ".join("the window (no mode option)" if m == "gui" else f"--{m}" for m in owners)
+            parser.error(f"--{dest.replace('_', '-')} only applies with {where}{MODE_HINTS.get(dest, '')}")
     module_name, func_name = COMMANDS[mode].split(":")
     from core import native_logs
-    from core.errors import InputError
+    from core.errors import InputError, Terminated
 
     if quiet_native_logs and not args.verbose:
         native_logs.quiet()
@@ -121,20 +140,65 @@ def main(argv: list[str] | None = None, quiet_native_logs: bool = False) -> int:
         from model.data.pickles import trusting_pickles
 
         trust = trusting_pickles()
+    on_term = signal.getsignal(signal.SIGTERM)
+    handle_term = mode != "gui" and threading.current_thread() is threading.main_thread()
+    if handle_term:  # SIGTERM raises Terminated, so that temporary files are removed on the way out
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         with trust:
+            _check_paths(args)
             return int(getattr(importlib.import_module(module_name), func_name)(args) or 0)
     except (InputError, OSError) as err:  # OSError: a path that cannot be read or written, no room, ...
+        _end_progress_bars()
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Terminated:
+        _end_progress_bars()
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
+        _end_progress_bars()
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if handle_term:
+            signal.signal(signal.SIGTERM, on_term)
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse an output option naming an input file (or a file already in an input folder)."""
+    from core.outputs import check_outputs
+
+    def named(dests: tuple[str, ...], folders: bool = False) -> list[tuple[str, str]]:
+        found = []
+        for dest in dests:
+            values = getattr(args, dest)
+            for value in (values if isinstance(values, list) else [values]):
+                if isinstance(value, str) and not (dest == "source" and value.isdigit()) \
+                        and Path(value).is_dir() == folders:  # with a folder of videos, outputs are folders
+                    found.append((f"--{dest}", value))
+        return found
+
+    folder_mode = args.video is not None and Path(args.video).is_dir()  # outputs are folders, checked per clip
+    check_outputs([] if folder_mode else named(OUTPUT_FILES), named(INPUT_FILES), named(INPUT_FOLDERS, folders=True))
+
+
+def _terminate(signum: int, frame: object) -> None:
+    from core.errors import Terminated
+
+    raise Terminated
+
+
+def _end_progress_bars() -> None:
+    """Close the progress bars still on screen, so that a message starts on a line of its own."""
+    tqdm_module = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm_module, "tqdm", None), "_instances", ())):
+        bar.close()
 
 
 def cli() -> int:
     """The ``python main.py`` / ``action-recognition`` command."""
-    return main(quiet_native_logs=True)
+    return main(quiet_native_logs=True, prog=Path(sys.argv[0]).name)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ unknown), ``label_name``, ``source``, and for videos ``timestamps`` and ``visibi
 from __future__ import annotations
 
 import argparse
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,17 @@ def run_cli(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".npz":
         raise InputError(f"--out {out}: the output of --convert is an .npz file")
     arrays = convert_file(args.convert, args.persons)
-    with atomic_path(out) as tmp:
+
+    def verify(tmp: Path) -> None:  # read back: every array complete and equal
+        try:
+            with np.load(tmp, allow_pickle=False) as z:
+                same = sorted(z.files) == sorted(arrays) and all(np.array_equal(z[k], v) for k, v in arrays.items())
+        except (ValueError, EOFError, zipfile.BadZipFile):
+            same = False
+        if not same:
+            raise InputError(f"{out} reads back differently from what was written; nothing was saved")
+
+    with atomic_path(out, verify=verify) as tmp:
         np.savez(tmp, **arrays)
     _, t, v, m = arrays["skeleton"].shape
     label = f"label {int(arrays['label'])} ({arrays['label_name']})" if arrays["label"] >= 0 else "no label"

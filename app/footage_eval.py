@@ -152,9 +152,9 @@ def evaluate_videos(checkpoint: str | Path, clips: list[LabelledClip], config: P
 
 def format_table(report: dict) -> str:
     """The per-clip table of one checkpoint's report."""
-    rows = [("clip", "expected", "got", "score", "runner-up", "")]
+    rows = [("clip", "expected", "got", "best action", "score", "runner-up", "")]
     for r in report["clips"]:
-        rows.append((r["file"], r["expected"], r["got"], f"{r['score']:.2f}",
+        rows.append((r["file"], r["expected"], r["got"], r["best"], f"{r['score']:.2f}",
                      f"{r['runner_up']} {r['runner_up_score']:.2f}", "ok" if r["right"] else "WRONG"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
@@ -164,6 +164,10 @@ def run_cli(args: argparse.Namespace) -> int:
     """``--eval``: a folder of labelled videos is scored here, anything else by model.evaluate."""
     clips = find_labelled_videos(args.data) if args.data else None
     if clips is None:
+        for option in ("persons", "stride", "threshold"):
+            if getattr(args, option, None) is not None:
+                raise InputError(f"--{option} only applies to --eval on a folder of labelled videos "
+                                 f"({args.data} holds skeleton files)")
         from model.evaluate import run_cli as evaluate_skeletons
 
         return evaluate_skeletons(args)

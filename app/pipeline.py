@@ -37,7 +37,7 @@ def config_from_args(args) -> PipelineConfig:
     checked: a stride that is not positive or a threshold outside 0..1 is an InputError."""
     config = PipelineConfig(persons=args.persons)
     if args.stride is not None:
-        if not args.stride > 0:
+        if not 0 < args.stride < float("inf"):
             raise InputError(f"--stride must be a positive number of seconds, got {args.stride}")
         config.stride_seconds = args.stride
     if args.threshold is not None:

@@ -1,5 +1,9 @@
 """Record frames to a video file on a writer thread; the file appears complete or not at all.
 
+Before the file is put in place it is opened again and its frame count and last frame checked
+(:func:`core.video.check_written_video`): encoders report no write errors, so a full disk would
+otherwise publish a file that cannot be played.
+
 The GUI's "record clip" feeds it every captured frame (from the engine's capture thread) and the
 headless analysis every annotated frame; encoding happens on the recorder's own thread, so capture
 never waits for the disk and, offline, encoding overlaps the pose stage of the next frame.
@@ -15,6 +19,7 @@ import numpy as np
 from app.queues import Closed, DropOldestQueue
 from core.atomic import atomic_path
 from core.errors import InputError
+from core.video import check_written_video
 
 
 class _Discarded(Exception):
@@ -69,18 +74,19 @@ class ClipRecorder:
 
     def _run(self) -> None:
         try:
-            with atomic_path(self.path) as tmp:
+            with atomic_path(self.path, verify=self._verify, kind="video") as tmp:
                 self._write_all(tmp)
                 if self._discard:
                     raise _Discarded
         except InputError as err:
             self._error = str(err)
-        except OSError as err:  # the folder cannot be created or written, the disk is full, ...
-            self._error = f"cannot write video {self.path}: {err.strerror or err}"
         except _Discarded:
             pass
         finally:
             self._queue.close()  # a producer waiting for room must not wait forever
+
+    def _verify(self, tmp: Path) -> None:
+        check_written_video(tmp, self.frames, shown=self.path)
 
     def _write_all(self, tmp: Path) -> None:
         writer, size = None, None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NO_ACTION = "no action"
+from core.labels import NO_ACTION
 
 
 @dataclass(frozen=True)

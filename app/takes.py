@@ -18,6 +18,7 @@ import numpy as np
 from app.engine import LiveFrame, RealtimeEngine
 from app.recording import ClipRecorder
 from core.errors import InputError
+from core.labels import is_reserved_label
 from model.data.clips import Clip, action_folder_name, write_sequence
 
 VIDEO_SUFFIX = ".mp4"
@@ -43,6 +44,9 @@ class TakeRecorder:
     def __init__(self, engine: RealtimeEngine, clips_folder: str | Path, action: str,
                  fps: float | None = None) -> None:
         self.action = action_folder_name(action)
+        if is_reserved_label(self.action):
+            raise InputError(f"{self.action!r} is what the app shows when it recognises nothing; name the "
+                             f"action differently")
         folder = Path(clips_folder) / self.action
         folder.mkdir(parents=True, exist_ok=True)
         stem = new_take_stem(folder)

@@ -8,7 +8,9 @@ repetition series, a summary per person and action, per-window top-5) and a CSV 
 their repetitions, each atomically; prints the segments, the summary and one ``dominant:`` line
 per clip: the label with the highest mean score over the clip's windows ("no action" when that
 score is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv
-name folders that receive one file per clip.
+name folders that receive one file per clip, named after the clip (its whole name where two clips
+share a stem, as ``clip.avi`` and ``clip.mp4``); files in the folder that are this command's own
+outputs (``*.annotated.mp4`` where --out writes) are not analysed.
 """
 from __future__ import annotations
 
@@ -35,8 +37,10 @@ from app.sources import is_stream_url, open_source, redact_url
 from app.timeline import Segment, SegmentBuilder
 from core.atomic import write_text
 from core.errors import InputError
+from core.outputs import check_outputs, same_file, unique_stems
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+ANNOTATED = ".annotated.mp4"  # suffix of the annotated videos written into --out
 
 
 @dataclass
@@ -163,13 +167,24 @@ def dominant_line(analysis: ClipAnalysis) -> str:
 
     ``label`` is "no action" when the best label's mean score is under the threshold."""
     label, score = analysis.dominant
-    return (f'dominant: label="{label}" score={score:.3f} best="{analysis.best[0]}" '
-            f'clip={analysis.video.name}')
+    return (f'dominant: label={_quoted(label)} score={score:.3f} best={_quoted(analysis.best[0])} '
+            f'clip={printable(analysis.video.name)}')
 
 
-def _clips(path: Path) -> list[Path]:
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def printable(name: str) -> str:
+    """``name`` on one line: backslashes, quotes and control characters (a newline in a file name)
+    escaped as in JSON."""
+    return _quoted(name)[1:-1]
+
+
+def _clips(path: Path, out: str | None) -> list[Path]:
     if path.is_dir():
-        clips = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+        clips = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                       and not _own_output(p, out))
         if not clips:
             raise InputError(f"{path}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in this folder")
         return clips
@@ -178,10 +193,15 @@ def _clips(path: Path) -> list[Path]:
     return [path]
 
 
-def _output(option: str | None, clip: Path, folder_mode: bool, suffix: str) -> Path | None:
+def _own_output(clip: Path, out: str | None) -> bool:
+    """An annotated video that folder mode wrote (or will write) into the ``--out`` folder."""
+    return out is not None and clip.name.lower().endswith(ANNOTATED) and same_file(clip.parent, out)
+
+
+def _output(option: str | None, clip: Path, names: dict[Path, str] | None, suffix: str) -> Path | None:
     if option is None:
         return None
-    return Path(option) / f"{clip.stem}{suffix}" if folder_mode else Path(option)
+    return Path(option) / f"{names[clip]}{suffix}" if names is not None else Path(option)
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -193,8 +213,13 @@ def run_cli(args: argparse.Namespace) -> int:
     if model is None:
         raise InputError("no model given and none shipped in assets/models/; pass --model CHECKPOINT")
     target = Path(args.video)
-    clips = _clips(target)
+    clips = _clips(target, args.out)
     folder_mode = target.is_dir()
+    names = unique_stems(clips) if folder_mode else None
+    outputs = [(f"{option} file", _output(getattr(args, option.lstrip("-")), clip, names, suffix))
+               for clip in clips for option, suffix in
+               (("--out", ANNOTATED), ("--timeline", ".timeline.json"), ("--csv", ".segments.csv"))]
+    check_outputs(outputs, [("--video", clip) for clip in clips] + [("--model", model)])
     recognizer = Recognizer(model, args.device)
     config = config_from_args(args)
     print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
@@ -202,27 +227,28 @@ def run_cli(args: argparse.Namespace) -> int:
     failed = 0
     for clip in clips:
         try:
-            analysis = analyse_video(clip, recognizer, config,
-                                     out=_output(args.out, clip, folder_mode, ".annotated.mp4"))
+            analysis = analyse_video(clip, recognizer, config, out=_output(args.out, clip, names, ANNOTATED))
         except InputError as err:
             if not folder_mode:
                 raise
-            print(f"skipped {clip.name}: {err}")
+            print(f"skipped {printable(clip.name)}: {err}")
             failed += 1
             continue
-        timeline = _output(args.timeline, clip, folder_mode, ".timeline.json")
+        timeline = _output(args.timeline, clip, names, ".timeline.json")
         if timeline is not None:
             write_text(timeline, json.dumps(analysis.timeline(), indent=1) + "\n")
-        table = _output(args.csv, clip, folder_mode, ".segments.csv")
+        table = _output(args.csv, clip, names, ".segments.csv")
         if table is not None:
             write_text(table, analysis.segments_csv())
         rate = analysis.frames / analysis.seconds if analysis.seconds > 0 else 0.0
-        print(f"\n{clip.name}: {analysis.frames} frames, {analysis.frames_with_pose} with a person, "
+        print(f"\n{printable(clip.name)}: {analysis.frames} frames, {analysis.frames_with_pose} with a person, "
               f"{analysis.seconds:.1f} s ({rate:.1f} fps)")
         print(format_segments(analysis))
         print("repetition series:")
         print(format_repetitions(analysis.repetitions))
-        print(f"summary of {clip.name}:")
+        print(f"summary of {printable(clip.name)}:")
         print(format_summary(analysis.summary()))
         print(dominant_line(analysis))
-    return 2 if failed == len(clips) else 0
+    if failed == len(clips):
+        raise InputError(f"none of the {len(clips)} videos in {target} could be analysed (see above)")
+    return 0

@@ -76,3 +76,26 @@ class VideoReader:
         if self._active is not None:
             self._active.close()
             self._active = None
+
+
+def check_written_video(path: str | os.PathLike, frames: int, shown: str | os.PathLike | None = None) -> None:
+    """InputError unless the video file at ``path`` opens, reports ``frames`` frames and decodes its
+    last one. Encoders report no write errors (a full disk leaves a file without its index), so a
+    video is checked like this before it is put in place; ``shown`` is the name used in messages."""
+    shown = shown or path
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise InputError(f"video {shown} was not written completely (it cannot be opened again; is the "
+                             f"disk full?); nothing was saved")
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if count != frames:
+            raise InputError(f"video {shown} was not written completely ({count} of {frames} frames readable; "
+                             f"is the disk full?); nothing was saved")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
+        ok, _ = cap.read()
+        if not ok:
+            raise InputError(f"video {shown} was not written completely (its last frame cannot be decoded; "
+                             f"is the disk full?); nothing was saved")
+    finally:
+        cap.release()

@@ -3,10 +3,14 @@
 ``{"format": "stdcl-action", "version": 1, "state_dict": {...}, "meta": {...}}`` written with
 ``torch.save`` and read with ``torch.load(weights_only=True)``, so loading never runs code from
 the file. The STD-CL head is not in it: a model trained with STD-CL loads into the plain backbone.
-``meta`` holds what is needed to rebuild and feed the model (see docs/architecture.md).
+``meta`` holds what is needed to rebuild and feed the model (see docs/architecture.md); its fields
+are checked against :mod:`model.checkpoint_meta` whenever a file is read or written. A written file
+is read back and compared before it replaces the destination (a full disk is an InputError naming
+the file, and nothing is replaced).
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from pathlib import Path
@@ -17,6 +21,7 @@ import torch
 from core.atomic import atomic_path
 from core.errors import InputError
 from model.backbones.base import Backbone
+from model.checkpoint_meta import check_meta
 from model.registry import available_models, build_model
 
 FORMAT = "stdcl-action"
@@ -69,11 +74,24 @@ def save_checkpoint(path: str | os.PathLike, model: Backbone, meta: dict[str, An
     names = full["class_names"]
     if names is not None and len(names) != fields["num_classes"]:
         raise ValueError(f"{len(names)} class names for a {fields['num_classes']}-class model")
+    path = Path(path)
+    check_meta(full, f"checkpoint {path}")
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "version": VERSION, "state_dict": state, "meta": full}
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    buffer = io.BytesIO()  # serialised in memory: a failing disk is then a plain OSError on write
+    torch.save(payload, buffer)
+
+    def verify(tmp: Path) -> None:
+        try:
+            back = read_checkpoint(tmp)
+        except InputError as err:
+            raise InputError(f"checkpoint {path} was not written correctly ({err}); nothing was saved") from None
+        if back["meta"] != full or back["state_dict"].keys() != state.keys() or not all(
+                torch.equal(back["state_dict"][k], v) for k, v in state.items()):
+            raise InputError(f"checkpoint {path} reads back differently from what was written; nothing was saved")
+
+    with atomic_path(path, verify=verify, kind="checkpoint") as tmp:
+        tmp.write_bytes(buffer.getbuffer())
     return path
 
 
@@ -105,6 +123,11 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     missing = [k for k in MODEL_FIELDS if k not in meta]
     if missing:
         raise InputError(f"checkpoint {path} meta lacks {', '.join(missing)}")
+    check_meta(meta, f"checkpoint {path}")
+    try:
+        _check_plain(meta, "meta")
+    except TypeError as err:
+        raise InputError(f"checkpoint {path}: {err}") from None
     broken = next((k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point()
                    and not torch.isfinite(v).all()), None)
     if broken is not None:  # a diverged training run or a damaged file: it would only answer NaN

@@ -3,29 +3,40 @@
 A recipe file may ``include`` other files (paths relative to it; later ones win, the including file
 wins over all) and may hold a ``per_backbone`` table: ``per_backbone.<model name>`` is merged on top
 once the backbone is known (after the command-line overrides), so one file per dataset carries every
-backbone's published recipe. Unknown fields and wrong types raise :class:`InputError` naming the
-field, with a suggestion for a likely typo.
+backbone's published recipe. Unknown fields, wrong types and values out of their range (declared
+beside each field as ``Annotated[type, Range]``; every number must be finite) raise
+:class:`InputError` naming the field, with a suggestion for a likely typo. Recipe files are read
+with limits (:mod:`core.bounded_yaml`): regular files only, at most 1 MiB, 50 levels, 100,000
+values after alias expansion.
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import types
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 
+from core.bounded_yaml import parse_yaml, read_yaml_text
 from core.errors import InputError
+from core.schema import Range, at_least, check, positive
+
+MAX_WINDOW = 1024  # frames per sample (NTU clips are at most 300)
+MAX_WINDOW_SECONDS = 60.0
+MAX_FPS = 1000.0
+MAX_PERSONS = 2  # the pose stage tracks at most two people
+
 
 @dataclass
 class SourceConfig:
     """One dataset of a mixture (``data.sources``): where it is, its frame rate and its split."""
 
     path: str = ""  # dataset folder
-    fps: float = 30.0  # its capture rate; resampled to data.fps when mixed
+    fps: Annotated[float, positive(MAX_FPS)] = 30.0  # its capture rate; resampled to data.fps when mixed
     train: dict[str, list] = field(default_factory=dict)  # metadata filter, as data.train
     val: Union[dict[str, list], None] = field(default_factory=dict)  # as data.val
 
@@ -44,17 +55,21 @@ class DataConfig:
     val: Union[dict[str, list], None] = field(default_factory=dict)  # {}: the rest; null: none
     layout: str = "ntu25"  # joint layout the model is trained in
     stream: Literal["joint", "bone", "joint_motion", "bone_motion"] = "joint"
-    window: int = 64  # frames per sample fed to the model
-    window_seconds: Union[float, None] = None  # live time one window spans (None: median clip)
-    fps: float = 30.0  # capture rate of the dataset
+    window: Annotated[int, at_least(1, MAX_WINDOW)] = 64  # frames per sample fed to the model
+    # live time one window spans (None: median clip)
+    window_seconds: Union[Annotated[float, positive(MAX_WINDOW_SECONDS)], None] = None
+    fps: Annotated[float, positive(MAX_FPS)] = 30.0  # capture rate of the dataset
     normalization: str = "center_first_spine"  # a scheme registered in model.preprocess
-    num_person: int = 2
+    num_person: Annotated[int, at_least(1, MAX_PERSONS)] = 2
     timing: Literal["clip", "window"] = "clip"  # clip: whole clips resized; window: window_seconds as live
-    crop_ratio: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random temporal crop (timing clip)
-    min_crop: int = 64  # shortest random crop in frames (whole clip when shorter; timing clip)
-    speed: list[float] = field(default_factory=lambda: [0.8, 1.25])  # window length factor (timing window)
-    repeat: int = 1  # passes over the training set per epoch (CTR-GCN's NW-UCLA recipe uses 5)
-    balance: float = 0.0  # draw samples of a class of n with weight n**-balance (0: as they come, 1: classes equal)
+    # random temporal crop (timing clip): [low, high] fractions of the clip
+    crop_ratio: Annotated[list[float], Range(gt=0, le=1)] = field(default_factory=lambda: [0.5, 1.0])
+    min_crop: Annotated[int, at_least(1)] = 64  # shortest random crop in frames (whole clip when shorter)
+    # window length factor (timing window): [low, high]
+    speed: Annotated[list[float], Range(gt=0, le=10)] = field(default_factory=lambda: [0.8, 1.25])
+    repeat: Annotated[int, at_least(1, 1000)] = 1  # passes over the training set per epoch (CTR-GCN's NW-UCLA recipe uses 5)
+    # draw samples of a class of n with weight n**-balance (0: as they come, 1: classes equal)
+    balance: Annotated[float, Range(ge=0, le=1)] = 0.0
     camera_augmentation: dict[str, Any] = field(default_factory=dict)  # before normalisation, metres
     augmentation: dict[str, Any] = field(default_factory=dict)  # name -> options, in order
 
@@ -72,11 +87,11 @@ class StdclConfig:
     """STD-CL training head: decoupled spatial/temporal embeddings with a memory-bank contrast."""
 
     enabled: bool = True
-    weight: float = 1.0  # loss = cross-entropy + weight * contrastive loss
-    positives: int = 128  # P: hardest positives taken from the memory bank per anchor
-    negatives: int = 512  # K: negatives (hardest and random) per anchor
-    tau: float = 0.8  # temperature
-    dim: int = 256  # embedding size
+    weight: Annotated[float, at_least(0)] = 1.0  # loss = cross-entropy + weight * contrastive loss
+    positives: Annotated[int, at_least(1)] = 128  # P: hardest positives taken from the memory bank per anchor
+    negatives: Annotated[int, at_least(1)] = 512  # K: negatives (hardest and random) per anchor
+    tau: Annotated[float, positive()] = 0.8  # temperature
+    dim: Annotated[int, at_least(1, 4096)] = 256  # embedding size
 
 
 @dataclass
@@ -84,33 +99,35 @@ class OptimConfig:
     """Optimiser and learning-rate schedule (per epoch, linear warm-up first)."""
 
     name: Literal["sgd", "adam"] = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 4e-4
-    warmup_epochs: int = 5
+    lr: Annotated[float, positive(10)] = 0.1
+    momentum: Annotated[float, Range(ge=0, lt=1)] = 0.9
+    nesterov: bool = True  # needs momentum > 0
+    weight_decay: Annotated[float, at_least(0, 1)] = 4e-4
+    warmup_epochs: Annotated[int, at_least(0)] = 5
     schedule: Literal["step", "exp", "cosine", "constant"] = "step"
-    steps: list[int] = field(default_factory=lambda: [35, 55])  # epochs where lr *= gamma (step)
-    gamma: float = 0.1  # decay factor (step: per milestone, exp: per epoch)
-    grad_clip: Union[float, None] = None  # max gradient norm, None: no clipping
+    # epochs where lr *= gamma (step)
+    steps: Annotated[list[int], at_least(1)] = field(default_factory=lambda: [35, 55])
+    gamma: Annotated[float, positive(1)] = 0.1  # decay factor (step: per milestone, exp: per epoch)
+    grad_clip: Union[Annotated[float, positive()], None] = None  # max gradient norm, None: no clipping
 
 
 @dataclass
 class TrainConfig:
     """Loop settings: length, batch, reproducibility, devices, outputs."""
 
-    epochs: int = 65
-    batch_size: int = 64
-    eval_batch_size: int = 64
-    seed: int = 1
-    workers: int = 0  # DataLoader worker processes
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    device: str = "auto"  # auto | cpu | cuda
+    epochs: Annotated[int, at_least(1, 100_000)] = 65
+    batch_size: Annotated[int, at_least(1, 65_536)] = 64
+    eval_batch_size: Annotated[int, at_least(1, 65_536)] = 64
+    seed: Annotated[int, at_least(0, 2**63 - 1)] = 1
+    workers: Annotated[int, at_least(0, 256)] = 0  # DataLoader worker processes
+    threads: Annotated[int, at_least(0, 1024)] = 0  # torch CPU threads (0: torch's default)
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     out_dir: str = ""  # "": runs/<recipe>/<backbone>_<stream>[_stdcl]
-    eval_interval: int = 1  # validate every N epochs (and always after the last)
+    eval_interval: Annotated[int, at_least(1)] = 1  # validate every N epochs (and always after the last)
     resume: bool = True  # continue from out_dir's training state when present
-    max_steps_per_epoch: Union[int, None] = None  # cut epochs short (smoke tests, timing)
+    # cut epochs short (smoke tests, timing)
+    max_steps_per_epoch: Union[Annotated[int, at_least(1)], None] = None
     progress: bool = True  # tqdm progress bar
 
 
@@ -127,9 +144,11 @@ class Config:
 
 # --- reading ---------------------------------------------------------------------------------------
 
-def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> Config:
-    """Read a recipe (with its includes and ``per_backbone`` table) and apply ``key=value`` overrides."""
-    raw: dict = _read_recipe(Path(path)) if path is not None else {}
+def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = (),
+                files_read: list[Path] | None = None) -> Config:
+    """Read a recipe (with its includes and ``per_backbone`` table) and apply ``key=value`` overrides.
+    ``files_read``, when given, receives the resolved path of every recipe file read."""
+    raw: dict = _read_recipe(Path(path), files_read=files_read) if path is not None else {}
     per_backbone = raw.pop("per_backbone", None) or {}
     if not isinstance(per_backbone, dict):
         raise InputError(f"config: 'per_backbone' in {path} must be a mapping of backbone -> settings")
@@ -150,7 +169,7 @@ def parse_override(item: str) -> dict:
     if not sep or not key or any(not part for part in key.split(".")):
         raise InputError(f"config override {item!r} must look like key.sub=value (e.g. train.epochs=5)")
     try:
-        value = yaml.safe_load(text) if text.strip() else ""
+        value = parse_yaml(text, f"config override {key}") if text.strip() else ""
     except yaml.YAMLError:
         raise InputError(f"config override {item!r}: cannot parse value {text!r}") from None
     tree: dict = {}
@@ -163,8 +182,9 @@ def parse_override(item: str) -> dict:
 
 
 def config_from_dict(data: dict) -> Config:
-    """Build and check a :class:`Config` from nested plain data (as read from YAML)."""
-    return _build(Config, data, "")
+    """Build and check a :class:`Config` from nested plain data (as read from YAML): fields, types,
+    ranges, and the settings that depend on each other (:func:`check_config`)."""
+    return check_config(_build(Config, data, ""))
 
 
 def config_to_dict(config: Config) -> dict:
@@ -177,20 +197,15 @@ def dump_config(config: Config) -> str:
     return yaml.safe_dump(config_to_dict(config), sort_keys=False)
 
 
-def _read_recipe(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+def _read_recipe(path: Path, seen: tuple[Path, ...] = (), files_read: list[Path] | None = None) -> dict:
     path = path.resolve()
     if path in seen:
         raise InputError(f"config: {path} includes itself")
+    text = read_yaml_text(path, "config")
+    if files_read is not None:
+        files_read.append(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"config file not found: {path}") from None
-    except OSError as err:
-        raise InputError(f"cannot read config {path}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"config {path}: not a text file (a YAML recipe is expected)") from None
-    try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text, f"config {path}")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -206,7 +221,7 @@ def _read_recipe(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raise InputError(f"config {path}: 'include' must be a file name or a list of them")
     merged: dict = {}
     for inc in includes:
-        _merge(merged, _read_recipe(path.parent / inc, seen + (path,)))
+        _merge(merged, _read_recipe(path.parent / inc, seen + (path,), files_read))
     return _merge(merged, data)
 
 
@@ -242,7 +257,7 @@ def _unknown(dotted: str) -> InputError:
 def _build(cls: type, data: Any, prefix: str) -> Any:
     if not isinstance(data, dict):
         raise InputError(f"config: {prefix.rstrip('.') or 'top level'} must be a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in names:
@@ -258,69 +273,42 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
             values[name] = [_build(typing.get_args(hint)[0], item, f"{dotted}[{i}].")
                             for i, item in enumerate(value)]
         else:
-            values[name] = _check(value, hint, dotted)
+            values[name] = check(value, hint, f"config: {dotted}")
     return cls(**values)
 
 
-def _describe(hint: Any) -> str:
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        return "one of " + ", ".join(map(str, typing.get_args(hint)))
-    if origin in (Union, types.UnionType):
-        return " or ".join(_describe(a) for a in typing.get_args(hint))
-    if hint is type(None):
-        return "null"
-    if origin is list:
-        (item,) = typing.get_args(hint) or (Any,)
-        return "a list" if item is Any else f"a list of {_describe(item).replace('an ', '').replace('a ', '')}s"
-    if origin is dict:
-        return "a mapping"
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        hint, getattr(hint, "__name__", str(hint)))
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
-def _check(value: Any, hint: Any, dotted: str) -> Any:
-    """Return ``value`` (ints widened to float where a number is expected) or raise InputError."""
-    ok, out = _conform(value, hint)
-    if not ok:
-        raise InputError(f"config: {dotted} must be {_describe(hint)}, got {value!r}")
-    return out
+def check_config(config: Config) -> Config:
+    """Check every field's type and range (also of a config changed in code, e.g. by fine-tuning)
+    and the settings that depend on each other; InputError naming the field. Returns ``config``."""
+    from model.preprocess import NORMALIZATIONS  # torch-free, but kept out of import time
+    from model.registry import available_models
+    from pose.layouts import LAYOUTS
 
+    for section in dataclasses.fields(config):
+        part = getattr(config, section.name)
+        hints = typing.get_type_hints(type(part), include_extras=True)
+        for f in dataclasses.fields(part):
+            check(getattr(part, f.name), hints[f.name], f"config: {section.name}.{f.name}")
+    dc, oc = config.data, config.optim
 
-def _conform(value: Any, hint: Any) -> tuple[bool, Any]:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True, value
-    if origin is Literal:
-        return value in typing.get_args(hint), value
-    if origin in (Union, types.UnionType):
-        for arg in typing.get_args(hint):
-            ok, out = _conform(value, arg)
-            if ok:
-                return True, out
-        return False, value
-    if hint is type(None):
-        return value is None, value
-    if origin is list:
-        if not isinstance(value, list):
-            return False, value
-        (item,) = typing.get_args(hint) or (Any,)
-        outs = [_conform(v, item) for v in value]
-        return all(ok for ok, _ in outs), [o for _, o in outs]
-    if origin is dict:
-        return isinstance(value, dict) and all(isinstance(k, str) for k in value), value
-    if hint is bool:
-        return isinstance(value, bool), value
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if hint is float:
-        if isinstance(value, str):  # YAML 1.1 reads "1e-3" (no dot) as a string
-            try:
-                return True, float(value)
-            except ValueError:
-                return False, value
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return ok, float(value) if ok else value
-    if hint is str:
-        return isinstance(value, str), value
-    return isinstance(value, hint), value
+    def refuse(field_name: str, value: Any, wanted: str) -> None:
+        raise InputError(f"config: {field_name} must be {wanted}, got {value!r}")
+
+    if dc.layout not in LAYOUTS:
+        refuse("data.layout", dc.layout, "one of " + ", ".join(LAYOUTS))
+    if dc.normalization not in NORMALIZATIONS:
+        refuse("data.normalization", dc.normalization, "one of " + ", ".join(NORMALIZATIONS))
+    if config.model.name not in available_models():
+        refuse("model.name", config.model.name, "one of " + ", ".join(available_models()))
+    if len(dc.crop_ratio) != 2 or dc.crop_ratio[0] > dc.crop_ratio[1]:
+        refuse("data.crop_ratio", dc.crop_ratio, "[low, high] with 0 < low <= high <= 1")
+    if len(dc.speed) != 2 or dc.speed[0] > dc.speed[1]:
+        refuse("data.speed", dc.speed, "[low, high] with 0 < low <= high <= 10")
+    if oc.name == "sgd" and oc.nesterov and oc.momentum == 0:
+        refuse("optim.momentum", oc.momentum, "> 0 with optim.nesterov=true (or set optim.nesterov=false)")
+    if not _DEVICE.fullmatch(config.train.device):
+        refuse("train.device", config.train.device, "auto, cpu, cuda or cuda:N")
+    return config

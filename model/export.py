@@ -6,11 +6,13 @@ stream, normalisation, ...) travels inside the file as JSON: ONNX metadata prope
 ``stdcl_meta``, TorchScript extra file ``meta.json``. Before the file is put in place, its outputs
 on random inputs (two batch sizes) are compared with PyTorch's: every logit must agree within
 1e-4 + 1e-4 * |logit| (numpy's allclose with rtol = atol = 1e-4), else nothing is written and the
-command fails.
+command fails. Both formats are serialised in memory and written by Python, so a full disk is an
+InputError naming the file (and no temporary file is left), never a crash inside the exporter.
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import warnings
@@ -22,6 +24,7 @@ import torch
 
 from core.atomic import atomic_path
 from core.errors import InputError
+from core.outputs import same_file
 from model.checkpoint import load_checkpoint
 from pose.layouts import get_layout
 
@@ -42,8 +45,6 @@ def example_input(meta: dict[str, Any], batch: int, seed: int) -> torch.Tensor:
 
 
 def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path, meta_json: str) -> None:
-    import onnx
-
     batch = torch.export.Dim("batch", min=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -51,7 +52,7 @@ def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path, meta_json:
                                      dynamic_shapes=({0: batch},), verbose=False)
     proto = program.model_proto
     proto.metadata_props.add(key="stdcl_meta", value=meta_json)
-    onnx.save(proto, str(path))
+    path.write_bytes(proto.SerializeToString())
 
 
 def _run_onnx(path: Path, inputs: list[torch.Tensor]) -> list[np.ndarray]:
@@ -66,7 +67,9 @@ def _export_torchscript(model: torch.nn.Module, x: torch.Tensor, path: Path, met
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (x,), check_trace=False)
-    torch.jit.save(traced, str(path), _extra_files={"meta.json": meta_json})
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer, _extra_files={"meta.json": meta_json})
+    path.write_bytes(buffer.getbuffer())
 
 
 def _run_torchscript(path: Path, inputs: list[torch.Tensor]) -> list[np.ndarray]:
@@ -87,8 +90,8 @@ def export_checkpoint(checkpoint: str | Path, fmt: str, out: str | Path | None =
         raise InputError(f"unknown export format {fmt!r}; use {' or '.join(EXPORTERS)}")
     checkpoint = Path(checkpoint)
     out = Path(out) if out else checkpoint.with_name(checkpoint.name.split(".")[0] + SUFFIXES[fmt])
-    if out.resolve() == checkpoint.resolve():
-        raise InputError(f"--out {out} would overwrite the checkpoint")
+    if same_file(out, checkpoint):
+        raise InputError(f"--out {out} would overwrite the input checkpoint {checkpoint}")
     model, meta = load_checkpoint(checkpoint)
     meta_json = json.dumps(meta)
     export, run = EXPORTERS[fmt]

@@ -26,6 +26,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.errors import InputError
+from core.labels import is_reserved_label
+from core.outputs import check_outputs
 from model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from model.config import Config, load_config
 from model.data.clips import is_clip_folder, load_clips, scan
@@ -139,6 +141,11 @@ def finetune(folder: str | Path, base: str | Path | None = None, out: str | Path
     out = Path(out) if out else default_output(folder)
     if out.suffix != ".pt":
         raise InputError(f"--out {out}: a fine-tuned checkpoint is a .pt file")
+    check_outputs([("--out", out)], [("--base" if base != DEFAULT_BASE else "base (the shipped default)", base)])
+    reserved = next((name for name in scan(folder) if is_reserved_label(name)), None)
+    if reserved is not None:
+        raise InputError(f"clips folder {folder}: an action may not be called {reserved!r}, which is what the app "
+                         f"shows when it recognises nothing; rename the folder {folder / reserved}")
     meta = _check_base(base)
     config = finetune_config(meta, overrides)
     config.train.device = device

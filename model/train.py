@@ -34,8 +34,10 @@ from torch.utils.data import DataLoader
 
 from core.atomic import write_text
 from core.errors import InputError
+from core.outputs import check_outputs
 from model.checkpoint import check_expected, load_checkpoint, model_meta, read_checkpoint, save_checkpoint
-from model.config import Config, OptimConfig, config_to_dict, dump_config, load_config
+from model.config import (MAX_WINDOW_SECONDS, Config, OptimConfig, check_config, config_to_dict, dump_config,
+                          load_config)
 from model.data.dataset import SkeletonDataset
 from model.data.loader import load_dataset
 from model.data.mixture import aliases, check_label_set, merge_sets
@@ -78,13 +80,20 @@ def run_cli(args: argparse.Namespace) -> int:
             return finetune_cli(args)
         raise InputError("--train needs --config RECIPE.yaml (recipes are in configs/) or --data CLIPS_FOLDER "
                          "(your own clips)")
-    config = load_config(args.config, args.overrides)
+    for option, setting in (("out", "train.out_dir=DIR"), ("persons", "data.num_person=N")):
+        if getattr(args, option) is not None:
+            raise InputError(f"--{option} applies to --train --data CLIPS (your own clips); with --config "
+                             f"set {setting} instead")
+    recipe_files: list[Path] = []
+    config = load_config(args.config, args.overrides, files_read=recipe_files)
     if args.data:
         config.data.path = args.data
     if args.device != "auto":
         config.train.device = args.device
     if not config.train.out_dir:
         config.train.out_dir = default_out_dir(config, Path(args.config).stem)
+    check_outputs([("train.out_dir file", Path(config.train.out_dir) / "config.yaml")],
+                  [("recipe", f) for f in recipe_files])
     result = train(config, init_from=args.base)
     if process_rank() == 0:
         m = result.metrics
@@ -160,7 +169,11 @@ class _TrainNet(nn.Module):
 def _window_seconds(config: Config, train_set: SkeletonSet) -> float:
     if config.data.window_seconds is not None:
         return config.data.window_seconds
-    return round(float(np.median(train_set.lengths)) / config.data.fps, 2)
+    seconds = round(float(np.median(train_set.lengths)) / config.data.fps, 2)
+    if not 0 < seconds <= MAX_WINDOW_SECONDS:  # checked now, not when the first checkpoint is written
+        raise InputError(f"the median training clip lasts {seconds:g} s at data.fps={config.data.fps:g}; set "
+                         f"data.window_seconds (at most {MAX_WINDOW_SECONDS:g} s) to the live time one window spans")
+    return seconds
 
 
 def class_weights(labels: np.ndarray, balance: float) -> torch.Tensor | None:
@@ -209,6 +222,31 @@ def _check_sets(train_set: SkeletonSet, val_set: SkeletonSet | None, config: Con
                          f"train.batch_size={config.train.batch_size}")
 
 
+def _check_stdcl_pairs(config: Config, train_set: SkeletonSet, say: Callable[[str], None]) -> None:
+    """STD-CL contrasts an anchor only when the bank holds ``positives`` samples of its class and
+    ``negatives`` of the others: refuse settings under which no class ever qualifies (the term
+    would stay 0 for the whole run), warn about classes that never do."""
+    sc = config.stdcl
+    counts = np.bincount(train_set.labels, minlength=train_set.num_classes)
+    present = counts > 0
+    usable = present & (counts >= sc.positives) & (len(train_set) - counts >= sc.negatives)
+    fix = (f"lower stdcl.positives (largest class: {counts.max()} samples) or stdcl.negatives "
+           f"({len(train_set)} samples in all), or set stdcl.enabled=false")
+    if not usable.any():
+        raise InputError(f"config: stdcl.positives={sc.positives} and stdcl.negatives={sc.negatives} cannot be "
+                         f"met by any class of the training set, so STD-CL would add nothing; {fix}")
+    short = [train_set.class_names[c] for c in np.flatnonzero(present & ~usable)]
+    if short:
+        say(f"warning: STD-CL skips the samples of {len(short)} class(es) with fewer than stdcl.positives="
+            f"{sc.positives} samples or fewer than stdcl.negatives={sc.negatives} others (e.g. {short[0]!r}); "
+            f"{fix}")
+
+
+def _diverged(value: float, epoch: int, step: int) -> None:
+    raise InputError(f"training diverged: the loss is {value} at epoch {epoch + 1}, step {step + 1}; "
+                     f"nothing was saved for this epoch (lower optim.lr, or set optim.grad_clip)")
+
+
 # --- the run ---------------------------------------------------------------------------------------
 
 def _init_weights(backbone: nn.Module, path: str | os.PathLike, log: Callable[[str], None]) -> None:
@@ -233,6 +271,11 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     validation); ``init_from`` is a checkpoint whose matching weights start the backbone.
     """
     tc = config.train
+    check_config(config)
+    out_dir = Path(tc.out_dir or default_out_dir(config, "train"))
+    if init_from is not None:
+        check_outputs([("train.out_dir file", out_dir / name) for name in ("best.pt", "last.pt", STATE_FILE)],
+                      [("--base", init_from)])
     rank, world, device = setup_distributed(tc.device)
     say = (log or (lambda s: print(s, flush=True))) if rank == 0 else (lambda s: None)
     if tc.threads > 0:
@@ -241,6 +284,8 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     if train_set is None:
         train_set, val_set = _load_sets(config, rank, world, progress)
     _check_sets(train_set, val_set, config)
+    if config.stdcl.enabled:
+        _check_stdcl_pairs(config, train_set, say)
 
     dc = config.data
     spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
@@ -248,11 +293,6 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
                      timing=dc.timing, fps=dc.fps)
     augment = build_augmentations(dc.augmentation, dc.layout)
     camera = build_augmentations(dc.camera_augmentation, dc.layout)
-    if len(dc.crop_ratio) != 2 or not 0 < dc.crop_ratio[0] <= dc.crop_ratio[1] <= 1:
-        raise InputError(f"config: data.crop_ratio must be [low, high] with 0 < low <= high <= 1, "
-                         f"got {dc.crop_ratio}")
-    if len(dc.speed) != 2 or not 0 < dc.speed[0] <= dc.speed[1]:
-        raise InputError(f"config: data.speed must be [low, high] with 0 < low <= high, got {dc.speed}")
     train_data = SkeletonDataset(train_set, spec, train=True, augment=augment, camera=camera,
                                  crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed,
                                  speed=tuple(dc.speed))
@@ -283,7 +323,6 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
     use_amp = tc.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
 
-    out_dir = Path(tc.out_dir or default_out_dir(config, "train"))
     state_path = out_dir / STATE_FILE
     start_epoch, seconds_before, history = 0, 0.0, []
     best = {"top1": -1.0, "epoch": 0}
@@ -351,6 +390,9 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
                 loss, ce, cl, logits = runner(x, y, idx)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            loss_value = loss.item()
+            if world == 1 and not math.isfinite(loss_value):  # with DDP: the epoch's sums, below
+                _diverged(loss_value, epoch, step)
             if config.optim.grad_clip is not None:
                 scaler.unscale_(optimizer)
                 nn.utils.clip_grad_norm_(net.parameters(), config.optim.grad_clip)
@@ -359,12 +401,12 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
             visited[idx] = True
             n = len(y)
             correct = (logits.argmax(1) == y).sum().item()
-            sums += torch.tensor([loss.item() * n, ce.item() * n, cl.item() * n, correct], dtype=torch.float64)
+            sums += torch.tensor([loss_value * n, ce.item() * n, cl.item() * n, correct], dtype=torch.float64)
             seen += n
             steps_done += 1
             if writer is not None:
                 global_step = epoch * steps + step
-                writer.add_scalar("train/loss", loss.item(), global_step)
+                writer.add_scalar("train/loss", loss_value, global_step)
                 writer.add_scalar("train/stdcl", cl.item(), global_step)
             if progress:
                 elapsed = time.perf_counter() - session_start
@@ -375,6 +417,8 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
             totals = torch.cat([sums, torch.tensor([float(seen)], dtype=torch.float64)])
             dist.all_reduce(totals)
             sums, seen = totals[:4], int(totals[4].item())
+            if not math.isfinite(sums[0].item()):
+                _diverged(sums[0].item(), epoch, steps - 1)
             if head is not None:
                 sync_banks(head, visited, world)
         row = {"epoch": epoch + 1, "lr": lr, "samples": seen, "loss": sums[0].item() / seen,

@@ -1,9 +1,11 @@
 """The resumable training state: one file (``state.pt``) rewritten atomically after every epoch,
 holding weights, STD-CL head and memory banks, optimiser, loss scaler, history and the recipe.
 Read with ``torch.load(weights_only=True)``; a run resumes only with the same data, model and
-STD-CL settings (schedule and epochs may change)."""
+STD-CL settings (schedule and epochs may change). Each write is read back (memory-mapped) before it
+replaces the previous state, so a full disk never leaves a run that cannot be resumed."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,23 @@ def save_state(path: Path, net: torch.nn.Module, optimizer, scaler, epoch: int, 
         "optimizer": optimizer.state_dict(),
         "scaler": scaler.state_dict(),
     }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    buffer = io.BytesIO()  # serialised in memory: a failing disk is then a plain OSError on write
+    torch.save(state, buffer)
+
+    def verify(tmp: Path) -> None:
+        try:
+            back = torch.load(tmp, map_location="cpu", weights_only=True, mmap=True)
+            ok = isinstance(back, dict) and back.keys() == state.keys() and back["epoch"] == epoch
+        except Exception as err:  # noqa: BLE001 (whatever torch says, the file is not usable)
+            ok, reason = False, f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
+        else:
+            reason = "it reads back differently"
+        if not ok:
+            raise InputError(f"training state {path} was not written correctly ({reason}); the previous "
+                             f"state is kept")
+
+    with atomic_path(path, verify=verify, kind="training state") as tmp:
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def _first_difference(old: Any, new: Any, prefix: str) -> str | None:

@@ -12,6 +12,7 @@ panels subscribe to the engine's frames).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import traceback
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QImage, QKeySequence
 from PyQt6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
                              QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -41,6 +42,7 @@ from core.atomic import atomic_path
 from core.errors import InputError
 from model.user_models import user_models
 
+MAX_QUIT_AFTER = 86400.0  # Qt timers count milliseconds in 32 bits (at most 24.8 days)
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 SHORTCUTS = (
@@ -189,9 +191,12 @@ class MainWindow(QMainWindow):
     def start_up(self) -> None:
         """Load the starting model and open the starting source (called once the window shows)."""
         model = self.options.model or startup_model()
-        if model is not None:
-            self.load_model(str(model), restart=False)
+        problem = None
+        if model is not None and not self.load_model(str(model), restart=False):
+            problem = self.message.text()
         self.open_source(self.options.source)
+        if problem and not self.message.text():  # the source opened (and cleared it): say it again
+            self.show_error(f"{problem} Showing poses only.", "Open checkpoint…", self.choose_model_file)
         if model is None:
             self.refresh_models()
         if model is None and not self.message.text():  # a source problem is the more pressing news
@@ -411,9 +416,15 @@ class MainWindow(QMainWindow):
     def save_screenshot(self, path: str | Path | None = None) -> Path | None:
         """Save the window as PNG to ``path`` (default: a timestamped file in ``output_dir``)."""
         target = Path(path) if path else self.output_dir / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        picture = self.grab()
+
+        def verify(tmp: Path) -> None:  # read back: a PNG of the window's size
+            if QImage(str(tmp)).size() != picture.size():
+                raise InputError(f"screenshot {target} was not written completely (is the disk full?)")
+
         try:
-            with atomic_path(target) as tmp:
-                if not self.grab().save(str(tmp), "PNG"):
+            with atomic_path(target, verify=verify, kind="screenshot") as tmp:
+                if not picture.save(str(tmp), "PNG"):
                     raise InputError(f"cannot write screenshot {target}")
         except (InputError, OSError) as err:
             self.show_error(f"screenshot not saved: {err}")
@@ -445,8 +456,9 @@ def options_from_args(args: argparse.Namespace) -> WindowOptions:
 def run_cli(args: argparse.Namespace) -> int:
     """``python main.py [--source ...] [--model ...]``: open the window (and, for --screenshot,
     save a picture of it after --quit-after seconds, default 5, and exit)."""
-    if args.quit_after is not None and args.quit_after <= 0:
-        raise InputError(f"--quit-after must be a positive number of seconds, got {args.quit_after}")
+    if args.quit_after is not None and not (0 < args.quit_after <= MAX_QUIT_AFTER and math.isfinite(args.quit_after)):
+        raise InputError(f"--quit-after must be a number of seconds above 0 and at most {MAX_QUIT_AFTER:g} "
+                         f"(a day), got {args.quit_after}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(options_from_args(args))
 

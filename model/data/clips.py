@@ -35,6 +35,7 @@ SEQUENCE_SUFFIX = ".npz"
 DATASET = "clips"
 LAYOUT = "ntu25"
 DEFAULT_FPS = 30.0
+MAX_SEQUENCE_SECONDS = 600.0  # longest clip a sequence's timestamps may span
 _OTHER_FORMATS = (".skeleton", ".json", ".mat")  # files of the public datasets' readers
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -170,6 +171,10 @@ def read_sequence(path: str | Path, fps: float = DEFAULT_FPS) -> np.ndarray:
     if timestamps.shape != (skeleton.shape[1],) or not np.isfinite(timestamps).all():
         raise InputError(f"{path}: 'timestamps' has shape {timestamps.shape}, expected "
                          f"({skeleton.shape[1]},) finite seconds")
+    span = float(timestamps.max() - timestamps.min())
+    if span > MAX_SEQUENCE_SECONDS:  # resampling would allocate span * fps frames
+        raise InputError(f"{path}: 'timestamps' span {span:.3g} s; a clip of one action lasts at most "
+                         f"{MAX_SEQUENCE_SECONDS:g} s (damaged timestamps?)")
     values = skeleton.transpose(1, 3, 2, 0)  # (T, M, V, 3)
     present = values.any(axis=(2, 3))
     _, out, _ = resample(timestamps - timestamps.min(), values, fps, present)
