@@ -2,20 +2,23 @@
 
 Each window with a person adds its smoothed top-5 scores to per-label sums; a window in which the
 person is still adds nothing (live it reads "no action"), but still counts, so a clip that is mostly
-rest gets low mean scores. The clip's *best* label is the action (never the model's background
-class) with the highest mean score over all windows with a person; the *dominant* label is the best
-one, or "no action" when its mean is under the threshold or the background class scores higher.
+rest gets low mean scores. The clip's *best* label is the action (never one of the model's
+background classes) with the highest mean score over all windows with a person; the *dominant*
+label is the best one, or "no action" when its mean is under the threshold or the background
+classes together score at least as high.
 """
 from __future__ import annotations
+
+from typing import Collection
 
 from app.scoring import NO_ACTION, ActionState
 
 
 class ClipDecision:
-    """Accumulates the states of one clip; ``background`` is the model's background class, if any."""
+    """Accumulates the states of one clip; ``background``: the model's background classes."""
 
-    def __init__(self, background: str | None = None) -> None:
-        self.background = background
+    def __init__(self, background: Collection[str] = ()) -> None:
+        self.background = frozenset(background)
         self.windows = 0
         self.sums: dict[str, float] = {}
 
@@ -33,7 +36,7 @@ class ClipDecision:
         """Action labels by mean score over the windows, best first (background excluded)."""
         if not self.windows:
             return []
-        means = [(n, s / self.windows) for n, s in self.sums.items() if n != self.background]
+        means = [(n, s / self.windows) for n, s in self.sums.items() if n not in self.background]
         return sorted(means, key=lambda item: -item[1])
 
     def best(self) -> tuple[str, float]:
@@ -47,14 +50,14 @@ class ClipDecision:
         return ranked[1] if len(ranked) > 1 else (NO_ACTION, 0.0)
 
     def background_score(self) -> float:
-        """Mean score of the background class (0 without one)."""
-        if not self.windows or self.background is None:
+        """Summed mean score of the background classes (0 without any)."""
+        if not self.windows:
             return 0.0
-        return self.sums.get(self.background, 0.0) / self.windows
+        return sum(self.sums.get(name, 0.0) for name in self.background) / self.windows
 
     def dominant(self, threshold: float) -> tuple[str, float]:
         """(label, score): the best action, or "no action" (with the best action's score) when that
-        score is under ``threshold`` or below the background class's."""
+        score is under ``threshold`` or not above the background classes' together."""
         label, score = self.best()
         if score < threshold or score <= self.background_score():
             return NO_ACTION, score

@@ -115,7 +115,7 @@ def decide_clip(recognizer: Recognizer, recording: dict, config: PipelineConfig)
     persons = config.persons or recognizer.num_person
     stage = PoseStage(persons=persons, estimator=ReplayEstimator(recording))
     pipeline = ActionPipeline(recognizer, replace(config, live_repetitions=False), pose_stage=stage)
-    decision = ClipDecision(recognizer.background_class)
+    decision = ClipDecision(recognizer.background)
     for frame, t in replay_frames(recording):
         _, states = pipeline.step(frame, t)
         for state in states:

@@ -96,7 +96,7 @@ class ActionPipeline:
             slots = range(window.present.size) if rec.num_person > 1 else [subject.person]
             motion = max(joint_motion(recent, window.fps, m) for m in slots if window.present[m])
             state = decide(subject.person, window.t, smoothed, rec.class_names, self.config.threshold,
-                           motion, self.config.still_threshold, background=rec.background_class)
+                           motion, self.config.still_threshold, background=rec.background)
             if self.repetitions:
                 state = replace(state, reps=max(self.repetitions[m].update(window.t)
                                                 for m in slots if window.present[m]))

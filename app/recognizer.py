@@ -19,6 +19,7 @@ from core.device import resolve_device
 from core.errors import InputError
 from model.checkpoint import load_checkpoint
 from model.preprocess import InputSpec, prepare_input
+from model.views import parse_views, predict_probs
 from pose.layouts import NTU25, convert_ctvm
 
 
@@ -53,9 +54,10 @@ class Recognizer:
         self.fps: float = float(meta["fps"])
         self.window_seconds: float = float(meta.get("window_seconds") or meta["window"] / self.fps)
         self.layout: str = meta["layout"]
-        self.background_class: str | None = meta.get("background_class") or None  # shown as "no action"
+        self.background: frozenset[str] = frozenset(meta.get("background_classes") or ())  # read "no action"
         try:
             self.spec = InputSpec.from_dict(meta)
+            parse_views(meta.get("test_views"))
         except InputError as err:
             raise InputError(f"checkpoint {self.path}: {err}") from None
         self.last_inference_s = 0.0
@@ -82,8 +84,8 @@ class Recognizer:
         batch = np.stack([prepare_input(s, self.spec) for s in samples])
         start = time.perf_counter()
         with torch.inference_mode():
-            logits = self.model(torch.from_numpy(batch).to(self.device))
-            probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
+            probs = predict_probs(self.model, torch.from_numpy(batch).to(self.device), self.spec.layout,
+                                  self.meta.get("test_views")).cpu().numpy()
         self.last_inference_s = time.perf_counter() - start
         return probs
 

@@ -7,6 +7,7 @@ person who is standing still, or whose best smoothed score is below the threshol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 import numpy as np
 
@@ -83,13 +84,18 @@ class ScoreSmoother:
 
 
 def decide(person: int, t: float, probs: np.ndarray, class_names: list[str], threshold: float,
-           motion: float, still_threshold: float, k: int = 5, background: str | None = None) -> ActionState:
+           motion: float, still_threshold: float, k: int = 5,
+           background: Collection[str] = ()) -> ActionState:
     """Name the action for smoothed ``probs``, or NO_ACTION when still, below ``threshold``, or when
-    the best class is the model's ``background`` class (one trained on "none of these actions")."""
+    the model's ``background`` classes ("none of these actions") together score at least as high
+    as the best action. ``top`` holds the best ``k`` classes, background ones included."""
     probs = np.asarray(probs, dtype=np.float64)
     order = np.argsort(-probs)[:k]
     top = tuple((class_names[i], float(probs[i])) for i in order)
     still = motion < still_threshold
-    best_label, best_score = top[0]
-    label = NO_ACTION if still or best_score < threshold or best_label == background else best_label
+    actions = [i for i in np.argsort(-probs) if class_names[i] not in background]
+    best = actions[0] if actions else int(order[0])
+    best_label, best_score = class_names[best], float(probs[best])
+    rest = float(sum(p for name, p in zip(class_names, probs) if name in background))
+    label = NO_ACTION if still or best_score < threshold or not actions or rest >= best_score else best_label
     return ActionState(person, t, label, best_score, top, motion, still)

@@ -67,7 +67,7 @@ class ClipAnalysis:
     @property
     def dominant(self) -> tuple[str, float]:
         """``best``, or "no action" (with the same score) when its mean score is under the threshold
-        or under the model's background class (app.clip_decision)."""
+        or under the model's background classes (app.clip_decision)."""
         return self.decision.dominant(self.threshold)
 
     def timeline(self) -> dict:
@@ -105,7 +105,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
-    decision = ClipDecision(recognizer.background_class)
+    decision = ClipDecision(recognizer.background)
     frames = with_pose = 0
     current: dict[int, ActionState] = {}
     poses = PoseRecord()

@@ -4,7 +4,7 @@ Checked whenever a checkpoint is read or written (:mod:`model.checkpoint`), so t
 hostile file is an InputError naming the field instead of a traceback, a MemoryError or minutes of
 work later (``window: 10000000``, ``fps: "thirty"``, fewer class names than classes, a list shared
 a million times inside ``trained``). Fields a newer program adds are accepted unchecked, except
-``background_class``, which must name one of ``class_names``. The name of the normalisation is
+``background_classes``, each of which must name one of ``class_names``. The name of the normalisation is
 checked where the input is prepared (:class:`model.preprocess.InputSpec`), so a scheme registered
 by a plug-in is not refused here.
 """
@@ -45,7 +45,7 @@ SCHEMA: dict[str, Any] = {
     "accuracy": Union[dict[str, Any], None],
     "stdcl": Union[dict[str, Any], None],
     "trained": Union[dict[str, Any], None],
-    "background_class": Union[str, None],
+    "background_classes": Union[list[str], None],
 }
 ACCURACY = {"top1": _FRACTION, "top5": _FRACTION, "n": Union[Annotated[int, at_least(0)], None]}
 
@@ -71,9 +71,10 @@ def check_meta(meta: dict[str, Any], where: str) -> None:
         twice = next((n for n, f in zip(names, folded) if folded.count(f) > 1), None)
         if twice is not None:
             raise InputError(f"{where}: meta field 'class_names' names {twice!r} twice")
-    background = meta.get("background_class")
-    if background is not None and background not in (names or ()):
-        raise InputError(f"{where}: meta field 'background_class' {background!r} is not one of its class names")
+    for background in meta.get("background_classes") or ():
+        if background not in (names or ()):
+            raise InputError(f"{where}: meta field 'background_classes' names {background!r}, which is not "
+                             f"one of its class names")
     own_window = meta.get("backbone_args", {}).get("window")
     if own_window is not None and meta.get("window") is not None and own_window != meta["window"]:
         raise InputError(f"{where}: meta field 'window' is {meta['window']!r} but the backbone was built for "

@@ -48,7 +48,7 @@ class DataConfig:
     path: str = ""  # dataset folder (NTU .skeleton folder or .npz archive, NW-UCLA, UTD-MHAD)
     sources: list[SourceConfig] = field(default_factory=list)  # several datasets instead of path
     labels: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # merged class -> dataset -> its classes
-    background: str = ""  # a class of `labels` that stands for "none of the actions" (shown as no action)
+    background: list[str] = field(default_factory=list)  # classes of `labels` that stand for "none of the actions" (shown as no action)
     cache: str = ""  # folder for the parsed one-file cache ("": the data module's default, cache/)
     split: str = ""  # name recorded in the checkpoint; NTU benchmarks xsub, xview, xset select it
     train: dict[str, list] = field(default_factory=dict)  # metadata filter, e.g. {subject: [1, 3, 5]}
@@ -80,6 +80,7 @@ class ModelConfig:
 
     name: str = "ctrgcn"
     args: dict[str, Any] = field(default_factory=dict)
+    test_views: dict[str, Any] = field(default_factory=dict)  # {yaw: [degrees], mirror: bool}: model.views
 
 
 @dataclass
@@ -305,6 +306,13 @@ def check_config(config: Config) -> Config:
         refuse("model.name", config.model.name, "one of " + ", ".join(available_models()))
     if len(dc.crop_ratio) != 2 or dc.crop_ratio[0] > dc.crop_ratio[1]:
         refuse("data.crop_ratio", dc.crop_ratio, "[low, high] with 0 < low <= high <= 1")
+    if config.model.test_views:
+        from model.views import parse_views  # imports torch: only when views are asked for
+
+        try:
+            parse_views(config.model.test_views)
+        except InputError as err:
+            raise InputError(f"config: model.{err}") from None
     if len(dc.speed) != 2 or dc.speed[0] > dc.speed[1]:
         refuse("data.speed", dc.speed, "[low, high] with 0 < low <= high <= 10")
     if oc.name == "sgd" and oc.nesterov and oc.momentum == 0:

@@ -53,7 +53,7 @@ BAD_META = [
     ("window", True, "meta field 'window' must be null or an integer >= 1 and <= 1024, got True"),
     ("num_person", 0, "meta field 'num_person' must be an integer >= 1 and <= 2, got 0"),
     ("num_classes", "4", "meta field 'num_classes' must be an integer >= 1 and <= 10000, got '4'"),
-    ("layout", "kinect", "meta field 'layout' must be one of ntu25, utd20, ucla20, got 'kinect'"),
+    ("layout", "kinect", "meta field 'layout' must be one of ntu25, utd20, ucla20, msr20, got 'kinect'"),
     ("stream", "rgb", "meta field 'stream' must be one of joint, bone, joint_motion, bone_motion, got 'rgb'"),
     ("class_names", "wave clap squat walk", "meta field 'class_names' must be null or a list of strings"),
     ("class_names", ["wave", "clap", "Wave", "walk"], "meta field 'class_names' names 'wave' twice"),
@@ -61,7 +61,7 @@ BAD_META = [
     ("accuracy", {"top1": 7.0}, "meta field 'accuracy.top1' must be null or a number >= 0 and <= 1, got 7.0"),
     ("trained", [1, 2], "meta field 'trained' must be null or a mapping, got [1, 2]"),
     ("stdcl", {"deep": _self_containing()}, "meta contains itself"),
-    ("background_class", "jump", "meta field 'background_class' 'jump' is not one of its class names"),
+    ("background_classes", ["jump"], "meta field 'background_classes' names 'jump', which is not one of its class names"),
 ]
 
 
@@ -133,12 +133,12 @@ def test_the_shipped_checkpoints_pass_and_still_run():
 def test_fields_a_newer_program_adds_are_accepted(tmp_path):
     model = build_model("hcn", 3, layout="ntu25", num_person=1, window=16)
     meta = {"class_names": ["idle", "wave", "clap"], "window": 16, "window_seconds": 1.0, "fps": 30.0,
-            "background_class": "idle", "label_aliases": {"wave": ["waving", "hello"]},
+            "background_classes": ["idle"], "label_aliases": {"wave": ["waving", "hello"]},
             "future": {"anything": [1, 2.5, None, "x"]}}
     path = save_checkpoint(tmp_path / "new.pt", model, meta)
     _, back = load_checkpoint(path)
-    assert back["background_class"] == "idle" and back["label_aliases"] == {"wave": ["waving", "hello"]}
+    assert back["background_classes"] == ["idle"] and back["label_aliases"] == {"wave": ["waving", "hello"]}
     assert back["future"] == meta["future"]
-    with pytest.raises(InputError, match="'background_class' 'jump' is not one of its class names"):
-        save_checkpoint(tmp_path / "bad.pt", model, {**meta, "background_class": "jump"})
+    with pytest.raises(InputError, match="'background_classes' names 'jump', which is not one of its class names"):
+        save_checkpoint(tmp_path / "bad.pt", model, {**meta, "background_classes": ["jump"]})
     assert not (tmp_path / "bad.pt").exists()

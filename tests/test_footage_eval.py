@@ -95,3 +95,9 @@ def test_eval_decides_each_clip_as_video_does_and_caches_poses(footage, model, t
                       "--threshold", "0.2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-2:] == [f"clips=2 right={report['right']} checkpoint={model}"] * 2
+
+
+def test_video_options_are_refused_for_skeleton_data(utd_dir, model, capsys):
+    assert main.main(["--eval", "--checkpoint", str(model), "--data", str(utd_dir), "--threshold", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --threshold only applies to --eval on a folder of labelled videos")

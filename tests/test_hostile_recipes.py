@@ -56,7 +56,7 @@ def _error(capsys) -> str:
     ("data.crop_ratio=[0.9, 0.5]", "data.crop_ratio must be [low, high] with 0 < low <= high <= 1, got [0.9, 0.5]"),
     ("data.crop_ratio=[0, 1]", "data.crop_ratio must be a list of numbers > 0 and <= 1, got [0, 1]"),
     ("data.crop_ratio=[0.5]", "data.crop_ratio must be [low, high] with 0 < low <= high <= 1, got [0.5]"),
-    ("data.layout=kinect", "data.layout must be one of ntu25, utd20, ucla20, got 'kinect'"),
+    ("data.layout=kinect", "data.layout must be one of ntu25, utd20, ucla20, msr20, got 'kinect'"),
     ("data.normalization=zscore", "data.normalization must be one of none, center_first_spine, body_frame"),
     ("model.name=resnet", "model.name must be one of hcn, agcn, ctrgcn, hyperformer, got 'resnet'"),
     ("stdcl.positives=0", "stdcl.positives must be an integer >= 1, got 0"),

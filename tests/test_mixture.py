@@ -44,7 +44,7 @@ def test_label_sets_are_checked():
     with pytest.raises(InputError, match="must be a list of class names"):
         check_label_set({"x": {"a": "one"}})
     with pytest.raises(InputError, match="background 'other' is not a class"):
-        check_label_set(LABELS, "other")
+        check_label_set(LABELS, ["other"])
     with pytest.raises(InputError, match="does not have: jump"):
         merge_sets([(_set("a", ["hand wave"], [0], 5), 30.0)], {"x": {"a": ["jump"]}}, "ntu25", 30.0)
     assert aliases(LABELS) == {"wave": ["hand wave", "high wave", "low wave"], "walk": ["walking"]}
@@ -81,7 +81,7 @@ def test_a_mixture_trains_and_its_checkpoint_scores_a_single_dataset(tmp_path, u
 data:
   sources: [{{path: {utd_dir}, train: {{subject: [1, 3]}}, val: {{subject: [7]}}}}]
   labels: {{wave: {{utd_mhad: [right hand wave]}}, rest: {{utd_mhad: [two hand front clap, squat (two arms stretch out)]}}}}
-  background: rest
+  background: [rest]
   layout: ntu25
   num_person: 1
   window: 16
@@ -96,7 +96,7 @@ train: {{epochs: 1, max_steps_per_epoch: 2, batch_size: 8, out_dir: {tmp_path / 
 
     ckpt = tmp_path / "run" / "last.pt"
     _, meta = load_checkpoint(ckpt)
-    assert meta["class_names"] == ["wave", "rest"] and meta["background_class"] == "rest"
+    assert meta["class_names"] == ["wave", "rest"] and meta["background_classes"] == ["rest"]
     assert meta["label_aliases"]["rest"] == ["squat (two arms stretch out)", "two hand front clap"]
     assert meta["split"] == "utd_mhad: train subject 1,3 / val subject 7"
     folder = tmp_path / "utd"

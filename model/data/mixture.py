@@ -26,9 +26,9 @@ from pose.resample import resample
 LabelSet = Mapping[str, Mapping[str, Sequence[str]]]  # merged class -> dataset name -> its classes
 
 
-def check_label_set(labels: LabelSet, background: str = "") -> None:
+def check_label_set(labels: LabelSet, background: Sequence[str] = ()) -> None:
     """InputError naming the problem unless ``labels`` maps class names to {dataset: [class, ...]}
-    and no dataset class is claimed by two merged classes; ``background`` must be one of them."""
+    and no dataset class is claimed by two merged classes; ``background`` must be among them."""
     if not isinstance(labels, Mapping) or not labels:
         raise InputError("config: data.labels must map each merged class to {dataset: [classes]}")
     claimed: dict[tuple[str, str], str] = {}
@@ -44,8 +44,9 @@ def check_label_set(labels: LabelSet, background: str = "") -> None:
                     raise InputError(f"config: {dataset} class {name!r} is listed under both "
                                      f"{claimed[key]!r} and {merged!r} in data.labels")
                 claimed[key] = merged
-    if background and background not in labels:
-        raise InputError(f"config: data.background {background!r} is not a class of data.labels")
+    for name in background:
+        if name not in labels:
+            raise InputError(f"config: data.background {name!r} is not a class of data.labels")
 
 
 def aliases(labels: LabelSet) -> dict[str, list[str]]:
