@@ -7,6 +7,8 @@
     python main.py --convert INPUT --out OUT.npz skeleton file or video -> canonical array
     python main.py --export CKPT --format onnx   ONNX / TorchScript export
     python main.py --benchmark                   speed of backbones and pose stage
+
+Installed with pip, the same command is ``action-recognition``.
 """
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="main.py", description="Real-time skeleton action recognition (STD-CL).",
+        prog=prog, description="Real-time skeleton action recognition (STD-CL).",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2],
     )
     mode = p.add_mutually_exclusive_group()
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--persons", type=int, choices=[1, 2], help="people to track (default: model's)")
     io.add_argument("--trust-pickle", action="store_true",
                     help="allow reading dataset files that are Python pickles (they can run code)")
+    io.add_argument("--verbose", action="store_true",
+                    help="keep the native log lines of MediaPipe, TensorFlow Lite and FFmpeg")
 
     rec = p.add_argument_group("recognition (GUI and --video)")
     rec.add_argument("--stride", type=float, metavar="SECONDS",
@@ -111,8 +115,11 @@ def selected_mode(args: argparse.Namespace) -> str:
     return "gui"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, quiet_native_logs: bool = False, prog: str = "main.py") -> int:
+    """Run one mode; ``quiet_native_logs`` (the command line, unless ``--verbose``) keeps
+    MediaPipe's native log lines out of the terminal (see core.native_logs); ``prog`` is the
+    command's name in help and usage messages."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     mode = selected_mode(args)
     if args.overrides and mode != "train":
@@ -122,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             where = " or ".join("the window (no mode option)" if m == "gui" else f"--{m}" for m in owners)
             parser.error(f"--{dest.replace('_', '-')} only applies with {where}{MODE_HINTS.get(dest, '')}")
     module_name, func_name = COMMANDS[mode].split(":")
+    from core import native_logs
     from core.errors import InputError, Terminated
+
+    if quiet_native_logs and not args.verbose:
+        native_logs.quiet()
 
     trust = contextlib.nullcontext()
     if args.trust_pickle:  # imported only when asked: the model package pulls in torch
@@ -185,5 +196,10 @@ def _end_progress_bars() -> None:
         bar.close()
 
 
+def cli() -> int:
+    """The ``python main.py`` / ``action-recognition`` command."""
+    return main(quiet_native_logs=True, prog=Path(sys.argv[0]).name)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

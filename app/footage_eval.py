@@ -27,7 +27,7 @@ import csv
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app import pose_cache
@@ -115,7 +115,7 @@ def decide_clip(recognizer: Recognizer, recording: dict, config: PipelineConfig)
     (the same as ``--video`` gives for the recorded video)."""
     persons = config.persons or recognizer.num_person
     stage = PoseStage(persons=persons, estimator=ReplayEstimator(recording))
-    pipeline = ActionPipeline(recognizer, config, pose_stage=stage)
+    pipeline = ActionPipeline(recognizer, replace(config, live_repetitions=False), pose_stage=stage)
     decision = ClipDecision(recognizer.background)
     for frame, t in replay_frames(recording):
         _, states = pipeline.step(frame, t)

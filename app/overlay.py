@@ -25,7 +25,8 @@ def scaled(frame: np.ndarray, max_width: int | None) -> tuple[np.ndarray, float]
 def _tag_text(state: ActionState) -> str:
     if not state.top:
         return ""
-    return state.label if not state.is_action else f"{state.label} {state.score:.2f}"
+    text = state.label if not state.is_action else f"{state.label} {state.score:.2f}"
+    return f"{text}, {state.reps} reps" if state.reps else text
 
 
 def draw_overlay(image: np.ndarray, pose: FramePose, states: dict[int, ActionState],
@@ -46,6 +47,7 @@ def draw_overlay(image: np.ndarray, pose: FramePose, states: dict[int, ActionSta
         x = int(np.clip(visible[:, 0].min(), 0, w - 10))
         y = int(np.clip(visible[:, 1].min() - 10, 20, h - 5))
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        x = max(0, min(x, w - tw - 6))  # the whole tag inside the frame
         while any(x < bx1 and x + tw + 6 > bx0 and y - th - base - 2 < by1 and y + base - 2 > by0
                   for bx0, by0, bx1, by1 in taken) and y + th + base < h:
             y += th + base + 4

@@ -6,11 +6,12 @@ frame in order; the real-time engine runs them on two worker threads.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.recognizer import Recognizer
+from app.repetitions import RepetitionCounter
 from app.scoring import NO_ACTION, ActionState, ScoreSmoother, decide, joint_motion
 from app.windowing import Window, WindowBuffer
 from core.errors import InputError
@@ -28,6 +29,7 @@ class PipelineConfig:
     smoothing: float = 0.5  # weight of the newest window in the moving average (1 = none)
     persons: int | None = None  # person slots to track (default: the model's num_person)
     min_fill: float = 0.5  # fraction of the window that must be covered before the first result
+    live_repetitions: bool = True  # count each person's repetitions as they go (ActionState.reps)
 
 
 def config_from_args(args) -> PipelineConfig:
@@ -68,11 +70,15 @@ class ActionPipeline:
         self.windows = WindowBuffer(self.persons, window_seconds, fps, self.config.stride_seconds,
                                     min_fill=self.config.min_fill)
         self.smoother = ScoreSmoother(alpha=self.config.smoothing)
+        self.repetitions = ([RepetitionCounter() for _ in range(self.persons)]
+                            if self.config.live_repetitions else [])
 
     def observe(self, frame: np.ndarray, t: float) -> tuple[FramePose, Window | None]:
         """Pose of ``frame`` at source time ``t``, and a window to recognise when one is due."""
         pose = self.pose_stage.process(frame, t)
         self.windows.push(t, pose.joints3d, pose.present)
+        for m, counter in enumerate(self.repetitions):
+            counter.push(t, pose.joints3d[m], bool(pose.present[m]))
         window = None
         if self.recognizer is not None and self.windows.due(t):
             window = self.windows.cut()
@@ -89,9 +95,12 @@ class ActionPipeline:
             smoothed = self.smoother.update(subject.person, window.t, p)
             slots = range(window.present.size) if rec.num_person > 1 else [subject.person]
             motion = max(joint_motion(recent, window.fps, m) for m in slots if window.present[m])
-            states[subject.person] = decide(subject.person, window.t, smoothed, rec.class_names,
-                                            self.config.threshold, motion, self.config.still_threshold,
-                                            background=rec.background)
+            state = decide(subject.person, window.t, smoothed, rec.class_names, self.config.threshold,
+                           motion, self.config.still_threshold, background=rec.background)
+            if self.repetitions:
+                state = replace(state, reps=max(self.repetitions[m].update(window.t)
+                                                for m in slots if window.present[m]))
+            states[subject.person] = state
         reported = range(1) if rec.num_person > 1 else range(self.persons)
         for m in reported:
             if m not in states:

@@ -25,6 +25,7 @@ class ActionState:
     top: tuple[tuple[str, float], ...]  # best classes first, smoothed probabilities
     motion: float  # joint speed in metres per second (see joint_motion)
     still: bool  # True when the person is below the stillness threshold
+    reps: int = 0  # repetitions of the series the person is doing now (app.repetitions)
 
     @property
     def is_action(self) -> bool:

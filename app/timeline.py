@@ -21,6 +21,7 @@ class Segment:
     end_s: float
     label: str
     score: float
+    reps: int = 0  # repetitions counted in it (app.clip_summary), for the headless analysis
 
     def to_dict(self) -> dict:
         d = asdict(self)

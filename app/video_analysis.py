@@ -3,13 +3,14 @@
     python main.py --video FILE_OR_FOLDER [--out ANNOTATED.mp4] [--timeline FILE.json]
                    [--csv FILE.csv] [--model CHECKPOINT] [--device ...] [--persons 1|2]
 
-Writes an annotated video (skeletons, labels, scores), a timeline JSON (segments and per-window
-top-5) and a CSV of segments, each atomically; prints the segments and one ``dominant:`` line per
-clip: the label with the highest mean score over the clip's windows ("no action" when that score
-is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv name
-folders that receive one file per clip, named after the clip (its whole name where two clips share
-a stem, as ``clip.avi`` and ``clip.mp4``); files in the folder that are this command's own outputs
-(``*.annotated.mp4`` where --out writes) are not analysed.
+Writes an annotated video (skeletons, labels, scores, repetitions), a timeline JSON (segments,
+repetition series, a summary per person and action, per-window top-5) and a CSV of segments with
+their repetitions, each atomically; prints the segments, the summary and one ``dominant:`` line
+per clip: the label with the highest mean score over the clip's windows ("no action" when that
+score is under the threshold). A folder is analysed clip by clip; then --out, --timeline and --csv
+name folders that receive one file per clip, named after the clip (its whole name where two clips
+share a stem, as ``clip.avi`` and ``clip.mp4``); files in the folder that are this command's own
+outputs (``*.annotated.mp4`` where --out writes) are not analysed.
 """
 from __future__ import annotations
 
@@ -18,19 +19,21 @@ import csv
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from app.clip_decision import ClipDecision
+from app.clip_summary import (PoseRecord, RepetitionRecord, format_repetitions, format_summary,
+                              name_series, segments_with_reps, summary)
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
 from app.recognizer import Recognizer
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
-from app.sources import open_source
+from app.sources import is_stream_url, open_source, redact_url
 from app.timeline import Segment, SegmentBuilder
 from core.atomic import write_text
 from core.errors import InputError
@@ -54,6 +57,7 @@ class ClipAnalysis:
     decision: ClipDecision  # the clip's label from its windows
     threshold: float
     seconds: float  # wall time of the analysis
+    repetitions: list[RepetitionRecord]
 
     @property
     def best(self) -> tuple[str, float]:
@@ -73,12 +77,18 @@ class ClipAnalysis:
             "video": str(self.video), "fps": self.fps, "frames": self.frames,
             "frames_with_pose": self.frames_with_pose, "model": self.model,
             "dominant": {"label": label, "score": round(score, 4), "best": self.best[0]},
-            "segments": [s.to_dict() for s in self.segments], "windows": self.windows,
+            "segments": [s.to_dict() for s in self.segments],
+            "repetitions": [r.to_dict() for r in self.repetitions], "summary": self.summary(),
+            "windows": self.windows,
         }
+
+    def summary(self) -> list[dict]:
+        """Per person and action: seconds, segments, repetitions."""
+        return summary(self.segments, self.repetitions)
 
     def segments_csv(self) -> str:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["person", "start_s", "end_s", "label", "score"],
+        writer = csv.DictWriter(buf, fieldnames=["person", "start_s", "end_s", "label", "score", "reps"],
                                 lineterminator="\n")
         writer.writeheader()
         for s in self.segments:
@@ -91,13 +101,14 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     """Run the pipeline over every frame of ``path``; write the annotated video to ``out``."""
     path = Path(path)
     source = open_source(str(path))
-    config = config or PipelineConfig()
+    config = replace(config or PipelineConfig(), live_repetitions=out is not None)  # only drawn
     pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
     decision = ClipDecision(recognizer.background)
     frames = with_pose = 0
     current: dict[int, ActionState] = {}
+    poses = PoseRecord()
     start = time.perf_counter()
     t = 0.0
     bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, disable=not progress,
@@ -106,6 +117,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     try:
         for frame, t in source:
             pose, states = pipeline.step(frame, t)
+            poses.add(pose)
             frames += 1
             with_pose += bool(pose.present.any())
             for state in states:
@@ -131,15 +143,20 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
         pipeline.close()
     if recorder is not None:
         recorder.close()
+    segments = builder.finish(t)
+    # a two-person model names both slots at once, as person 0
+    pair = {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None
+    repetitions = name_series(poses.series(), segments, pair)
     return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
-                        builder.finish(t), windows, decision, config.threshold, time.perf_counter() - start)
+                        segments_with_reps(segments, repetitions), windows, decision, config.threshold,
+                        time.perf_counter() - start, repetitions)
 
 
 def format_segments(analysis: ClipAnalysis) -> str:
     """A plain-text table of the clip's segments."""
-    lines = [f"{'person':>6}  {'start_s':>8}  {'end_s':>8}  {'score':>5}  label"]
+    lines = [f"{'person':>6}  {'start_s':>8}  {'end_s':>8}  {'score':>5}  {'reps':>4}  label"]
     for s in analysis.segments:
-        lines.append(f"{s.person + 1:>6}  {s.start_s:8.2f}  {s.end_s:8.2f}  {s.score:5.2f}  {s.label}")
+        lines.append(f"{s.person + 1:>6}  {s.start_s:8.2f}  {s.end_s:8.2f}  {s.score:5.2f}  {s.reps:>4}  {s.label}")
     if not analysis.segments:
         lines.append("   (no action recognised)")
     return "\n".join(lines)
@@ -189,6 +206,9 @@ def _output(option: str | None, clip: Path, names: dict[Path, str] | None, suffi
 
 def run_cli(args: argparse.Namespace) -> int:
     """``--video``: analyse one clip or a folder of clips and write the requested outputs."""
+    if is_stream_url(args.video):
+        raise InputError(f"--video analyses recorded files; to watch the stream {redact_url(args.video)} "
+                         "live, use --source URL")
     model = Path(args.model) if args.model else startup_model()
     if model is None:
         raise InputError("no model given and none shipped in assets/models/; pass --model CHECKPOINT")
@@ -224,6 +244,10 @@ def run_cli(args: argparse.Namespace) -> int:
         print(f"\n{printable(clip.name)}: {analysis.frames} frames, {analysis.frames_with_pose} with a person, "
               f"{analysis.seconds:.1f} s ({rate:.1f} fps)")
         print(format_segments(analysis))
+        print("repetition series:")
+        print(format_repetitions(analysis.repetitions))
+        print(f"summary of {printable(clip.name)}:")
+        print(format_summary(analysis.summary()))
         print(dominant_line(analysis))
     if failed == len(clips):
         raise InputError(f"none of the {len(clips)} videos in {target} could be analysed (see above)")

@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core import native_logs
 from core.errors import InputError
 from pose.mapping import NUM_LANDMARKS
 
@@ -130,6 +131,7 @@ class MediaPipePoseEstimator:
         PoseStage` smooths after tracking with a One Euro filter of bounded lag."""
         if persons not in (1, 2):
             raise InputError(f"persons must be 1 or 2, got {persons!r}")
+        native_logs.before_native_load()  # before MediaPipe's C++ code loads and logs
         _check_model_complexity(model_complexity)
         import mediapipe as mp
 

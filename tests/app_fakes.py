@@ -106,3 +106,19 @@ def cut_clip(source: Path, target: Path, start: int, count: int, size: tuple[int
     cap.release()
     writer.release()
     return target
+
+
+def lifting_landmarks(t: float, lifts: int, period: float, start: float = 1.0,
+                      x_pixels: float = 320.0) -> PersonLandmarks:
+    """A standing person who, from ``start`` seconds on, raises the right arm ``lifts`` times, each
+    lift (up and down again) taking ``period`` seconds, and then stands still."""
+    person = person_landmarks(t, x_pixels)
+    phase = (t - start) / period
+    if 0 <= phase < lifts:
+        lift = 0.5 * (1 - np.cos(2 * np.pi * phase))  # 0 (hanging) .. 1 (raised) .. 0
+        person.world[list(_RIGHT_ARM), 1] -= 0.6 * lift
+        person.world[list(_RIGHT_ARM), 0] += 0.3 * lift
+        scale = 480 * 0.45
+        person.image_xy[list(_RIGHT_ARM), 1] -= 0.6 * lift * scale
+        person.image_xy[list(_RIGHT_ARM), 0] += 0.3 * lift * scale
+    return person

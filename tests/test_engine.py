@@ -376,3 +376,45 @@ def test_recorder_without_frames_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no frames"):
         rec.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_pipeline_counts_repetitions_live_and_the_overlay_shows_them(recognizer):
+    """Five arm raises of 1.2 s after 1 s of standing: the states' ``reps`` count up to 5 during
+    the series and drop to 0 once the person has stood still for a while."""
+    from app_fakes import lifting_landmarks
+
+    from app.overlay import _tag_text
+
+    pipe = _pipeline(recognizer, lambda t: [lifting_landmarks(t, lifts=5, period=1.2)], threshold=0.0)
+    states = [s for frame, t in frames(int(11 * 30)) for s in pipe.step(frame, t)[1]]
+    reps = [(s.t, s.reps) for s in states]
+    during = [n for t, n in reps if t <= 7.5]
+    assert max(during) == 5 and during == sorted(during)
+    assert all(n == 0 for t, n in reps if t < 1.0 + 2 * 1.2)  # two lifts are not yet a series
+    assert reps[-1][1] == 0  # 4 s after the last lift
+    counted = next(s for s in states if s.reps == 5)
+    assert _tag_text(counted).endswith(", 5 reps")
+
+
+def test_overlay_keeps_a_long_tag_inside_the_frame():
+    """A person at the right edge with a long label and a repetition count: the whole tag is drawn."""
+    import cv2
+
+    from app.overlay import _tag_text, draw_overlay
+    from app.scoring import ActionState
+    from pose.stage import FramePose
+
+    image = np.full((360, 640, 3), 255, np.uint8)
+    pose = FramePose.empty(1.0, 1)
+    pose.present[0] = True
+    pose.joints2d[0] = np.stack([np.full(25, 600.0), np.linspace(100, 340, 25)], axis=1)
+    pose.confidence[0] = 1.0
+    state = ActionState(0, 1.0, "squat (two arms stretch out)", 0.56, (("squat (two arms stretch out)", 0.56),),
+                        0.7, False, reps=8)
+    draw_overlay(image, pose, {0: state})
+    text = f"P1: {_tag_text(state)}"
+    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, max(0.45, 640 / 1400), 1)
+    box = np.all(image == 20, axis=2)  # the tag's dark background
+    columns = np.flatnonzero(box.any(axis=0))
+    assert columns.size and columns[-1] - columns[0] + 1 >= tw + 5  # not cut at the edge
+    assert text.endswith(", 8 reps")

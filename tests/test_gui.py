@@ -238,3 +238,41 @@ def test_command_line_stride_and_threshold_reach_the_window(qtbot, tmp_path, mod
     qtbot.addWidget(window)
     assert window.config.stride_seconds == 0.5 and window.config.threshold == 0.65
     assert window.controls.threshold.value() == 65 and window.controls.threshold_label.text() == "0.65"
+
+
+def test_person_card_shows_the_repetition_count(qtbot):
+    from app.gui.action_panel import PersonCard
+    from app.scoring import ActionState
+
+    card = PersonCard(0)
+    qtbot.addWidget(card)
+    top = (("squat", 0.8), ("wave", 0.1))
+    card.show_state(ActionState(0, 5.0, "squat", 0.8, top, 0.6, False, reps=7))
+    assert card.reps.text() == "7 repetitions" and card.label.text() == "squat"
+    card.show_state(ActionState(0, 5.25, "squat", 0.8, top, 0.6, False))
+    assert card.reps.text() == ""  # no series under way
+    card.show_state(ActionState(0, 5.5, "squat", 0.8, top, 0.6, False, reps=8))
+    card.show_absent()
+    assert card.reps.text() == "" and card.label.text() == "not seen"
+
+
+def test_source_picker_takes_a_stream_url(make_window, qtbot, monkeypatch):
+    """"Open stream URL…" asks for an address; the window then plays the network camera (an MJPEG
+    stream served on 127.0.0.1) and lists it in the picker; a bad address is a message."""
+    from mjpeg_server import MJPEGServer
+
+    frames = [np.full((120, 160, 3), 10 * i, np.uint8) for i in range(20)]
+    with MJPEGServer(frames) as server:
+        window = make_window(str(Path(__file__)))  # starts on a file that is no video: a message
+        monkeypatch.setattr(mw.QInputDialog, "getText", lambda *a, **k: (server.url, True))
+        window.choose_stream_url()
+        assert window.engine is not None and window.message.text() == ""
+        qtbot.waitUntil(lambda: window.video.frames_shown >= 10, timeout=15000)
+        picker = window.controls.source
+        assert picker.currentData() == server.url and picker.currentText() == server.url
+        window.stop()
+    monkeypatch.setattr(mw.QInputDialog, "getText", lambda *a, **k: ("ftp://nowhere/x", True))
+    window.choose_stream_url()
+    assert "not a stream address" in window.message.text()
+    assert not window.open_source(server.url)  # the server is gone
+    assert window.message.text().startswith("cannot open stream") and window.engine is None

@@ -52,8 +52,14 @@ def test_timeline_counts_every_frame_of_the_video(ntu_run, model):
         assert scores == sorted(scores, reverse=True) and sum(scores) <= 1.0001
     assert timeline["dominant"]["label"] in CLASS_NAMES + [NO_ACTION]
     for seg in timeline["segments"]:
-        assert set(seg) == {"person", "start_s", "end_s", "label", "score"}
+        assert set(seg) == {"person", "start_s", "end_s", "label", "score", "reps"}
         assert 0 <= seg["start_s"] <= seg["end_s"] <= 73 / 30 + 1e-6
+    assert timeline["repetitions"] == []  # 2.4 s: too short for three cycles of anything
+    for row in timeline["summary"]:
+        assert set(row) == {"person", "label", "seconds", "segments", "repetitions"}
+        mine = [s for s in timeline["segments"] if s["person"] == row["person"] and s["label"] == row["label"]]
+        assert row["segments"] == len(mine) > 0 and row["repetitions"] == 0
+        assert row["seconds"] == pytest.approx(sum(s["end_s"] - s["start_s"] for s in mine), abs=1e-3)
 
 
 def test_annotated_video_has_every_frame(ntu_run):
@@ -69,7 +75,7 @@ def test_csv_holds_the_segments_and_no_temporary_files_remain(ntu_run):
     _, _, out = ntu_run
     lines = (out / "s.csv").read_text().splitlines()
     timeline = json.loads((out / "t.json").read_text())
-    assert lines[0] == "person,start_s,end_s,label,score"
+    assert lines[0] == "person,start_s,end_s,label,score,reps"
     assert len(lines) - 1 == len(timeline["segments"])
     assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "s.csv", "t.json"]
 
@@ -107,6 +113,8 @@ def _write(path, data: bytes):
     (lambda d: _write(d / "empty.mp4", b""), "empty"),
     (lambda d: _write(d / "text.avi", b"hello"), "not a readable video"),
     (lambda d: d, "no video files"),
+    (lambda d: "rtsp://viewer:pw@cam.local/live", "analyses recorded files; to watch the stream "
+                                                  "rtsp://viewer:***@cam.local/live live, use --source URL"),
 ])
 def test_bad_video_input_is_a_one_line_error(tmp_path, capsys, make_input, message):
     model = make_checkpoint(tmp_path / "m.pt")

@@ -1,4 +1,5 @@
-"""The current action of each person: a large label and the top-5 classes as probability bars."""
+"""The current action of each person: a large label, the repetitions of the series under way and
+the top-5 classes as probability bars."""
 from __future__ import annotations
 
 from PyQt6.QtGui import QFont
@@ -11,7 +12,7 @@ TOP_K = 5
 
 
 class PersonCard(QGroupBox):
-    """One person's action label, motion and top-5 bars."""
+    """One person's action label, repetition count, motion and top-5 bars."""
 
     def __init__(self, person: int, parent=None) -> None:
         super().__init__(f"Person {person + 1}", parent)
@@ -21,8 +22,15 @@ class PersonCard(QGroupBox):
         font.setPointSize(16)
         font.setBold(True)
         self.label.setFont(font)
+        self.reps = QLabel("")
+        self.reps.setToolTip("Repetitions of the movement the person is repeating now")
+        reps_font = QFont()
+        reps_font.setPointSize(13)
+        reps_font.setBold(True)
+        self.reps.setFont(reps_font)
         self.detail = QLabel("")
         layout.addWidget(self.label)
+        layout.addWidget(self.reps)
         layout.addWidget(self.detail)
         grid = QGridLayout()
         self.names: list[QLabel] = []
@@ -43,6 +51,7 @@ class PersonCard(QGroupBox):
         color = label_color(state.label).name()
         self.label.setText(state.label)
         self.label.setStyleSheet(f"color: {color};")
+        self.reps.setText(f"{state.reps} repetitions" if state.reps else "")
         reason = "still" if state.still else f"moving {state.motion:.2f} m/s"
         self.detail.setText(f"score {state.score:.2f} · {reason}")
         for i in range(TOP_K):
@@ -58,6 +67,7 @@ class PersonCard(QGroupBox):
     def show_absent(self, text: str = "not seen") -> None:
         self.label.setText(text)
         self.label.setStyleSheet("color: #888;")
+        self.reps.setText("")
         self.detail.setText("")
         for name, bar in zip(self.names, self.bars):
             name.setText("")

@@ -9,8 +9,11 @@ from pathlib import Path
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from app.sources import is_stream_url, redact_url
+
 CAMERA_INDICES = range(4)
 OPEN_FILE = "__open_file__"
+OPEN_URL = "__open_url__"
 OPEN_MODEL = "__open_model__"
 
 
@@ -25,11 +28,13 @@ class PopupComboBox(QComboBox):
 
 
 class ControlBar(QWidget):
-    """Pickers and buttons; ``source_chosen`` carries a camera index as text or a file path."""
+    """Pickers and buttons; ``source_chosen`` carries a camera index as text, a stream URL or a
+    file path."""
 
     source_chosen = pyqtSignal(str)
     model_chosen = pyqtSignal(str)
     open_file_requested = pyqtSignal()
+    open_url_requested = pyqtSignal()
     open_model_requested = pyqtSignal()
     threshold_changed = pyqtSignal(float)
     start_stop_clicked = pyqtSignal()
@@ -41,9 +46,11 @@ class ControlBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
         self.source = QComboBox()
-        self.source.setToolTip("Camera or video file (Ctrl+O opens a file)")
+        self.source.setToolTip("Camera, network camera (RTSP / HTTP address) or video file "
+                               "(Ctrl+O opens a file, Ctrl+U an address)")
         for i in CAMERA_INDICES:
             self.source.addItem(f"Camera {i}", str(i))
+        self.source.addItem("Open stream URL…", OPEN_URL)
         self.source.addItem("Open video file…", OPEN_FILE)
         self.model = PopupComboBox()
         self.model.setToolTip("Checkpoint to recognise with (Ctrl+M opens a file)")
@@ -80,12 +87,13 @@ class ControlBar(QWidget):
     # --- showing state chosen elsewhere (no signals emitted) --------------------------------------
 
     def show_source(self, spec: str) -> None:
-        """Select ``spec`` in the picker, adding a file entry when it is new."""
+        """Select ``spec`` in the picker, adding a file or stream entry when it is new."""
         index = self.source.findData(spec)
         if index < 0:
-            index = self.source.count() - 1  # before "Open video file…"
-            self.source.insertItem(index, Path(spec).name, spec)
-            self.source.setItemData(index, spec, Qt.ItemDataRole.ToolTipRole)
+            index = self.source.count() - 2  # before "Open stream URL…" and "Open video file…"
+            shown = redact_url(spec) if is_stream_url(spec) else spec
+            self.source.insertItem(index, shown if is_stream_url(spec) else Path(spec).name, spec)
+            self.source.setItemData(index, shown, Qt.ItemDataRole.ToolTipRole)
         self.source.setCurrentIndex(index)
 
     def show_models(self, paths: list[Path], current: Path | None) -> None:
@@ -119,6 +127,8 @@ class ControlBar(QWidget):
         spec = self.source.itemData(index)
         if spec == OPEN_FILE:
             self.open_file_requested.emit()
+        elif spec == OPEN_URL:
+            self.open_url_requested.emit()
         else:
             self.source_chosen.emit(spec)
 

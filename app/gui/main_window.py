@@ -21,8 +21,8 @@ from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QImage, QKeySequence
-from PyQt6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                             QTabWidget, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
+                             QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from app.engine import RealtimeEngine
 from app.gui.action_panel import ActionPanel
@@ -36,7 +36,7 @@ from app.model_catalog import shipped_models, startup_model
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
 from app.recognizer import Recognizer
 from app.recording import ClipRecorder
-from app.sources import CameraSource, open_source
+from app.sources import CameraSource, NetworkSource, is_stream_url, open_source
 from app.timeline import SegmentBuilder
 from core.atomic import atomic_path
 from core.errors import InputError
@@ -46,7 +46,8 @@ MAX_QUIT_AFTER = 86400.0  # Qt timers count milliseconds in 32 bits (at most 24.
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 SHORTCUTS = (
-    ("Space", "start / stop"), ("Ctrl+O", "open a video file"), ("Ctrl+M", "open a checkpoint"),
+    ("Space", "start / stop"), ("Ctrl+O", "open a video file"), ("Ctrl+U", "open a stream URL"),
+    ("Ctrl+M", "open a checkpoint"),
     ("R", "record a clip / stop recording"), ("T", "record a take of an action (Teach tab)"),
     ("Ctrl+S", "save a screenshot"),
     ("+ / -", "raise / lower the threshold"), ("F11", "full screen"), ("Esc", "dismiss the message"),
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.recognizer: Recognizer | None = None
         self.engine: RealtimeEngine | None = None
         self.source_spec: str | None = None
+        self.source = None  # the running source (a stream tells whether it is reconnecting)
         self.source_fps: float | None = None
         self.recorder: ClipRecorder | None = None
         self.segments = SegmentBuilder()
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         c = self.controls
         c.source_chosen.connect(self.open_source)
         c.open_file_requested.connect(self.choose_video_file)
+        c.open_url_requested.connect(self.choose_stream_url)
         c.model_chosen.connect(self.load_model)
         c.model.about_to_open.connect(self.refresh_models)
         c.open_model_requested.connect(self.choose_model_file)
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         action(file_menu, "Open video…", "Ctrl+O", self.choose_video_file)
+        action(file_menu, "Open stream URL…", "Ctrl+U", self.choose_stream_url)
         action(file_menu, "Open checkpoint…", "Ctrl+M", self.choose_model_file)
         action(file_menu, "Save screenshot", "Ctrl+S", lambda: self.save_screenshot())
         action(file_menu, "Record clip", "R", self.toggle_recording)
@@ -234,7 +238,8 @@ class MainWindow(QMainWindow):
     # --- source and engine ----------------------------------------------------------------------
 
     def open_source(self, spec: str) -> bool:
-        """Run on ``spec`` (a camera index as text, or a video file / image folder path)."""
+        """Run on ``spec`` (a camera index as text, a stream URL, or a video file / image folder
+        path)."""
         self.stop()
         self.source_spec = spec
         self.controls.show_source(spec)
@@ -245,6 +250,8 @@ class MainWindow(QMainWindow):
             if spec.isdigit():
                 self.show_error(f"No camera: {err}. Open a video file instead?", "Open video file…",
                                 self.choose_video_file)
+            elif is_stream_url(spec):
+                self.show_error(str(err), "Open stream URL…", self.choose_stream_url)
             else:
                 self.show_error(str(err), "Open video file…", self.choose_video_file)
             return False
@@ -255,6 +262,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(err))
             return False
         self.message.clear()
+        self.source = source
         self.source_fps = source.fps
         pair_model = self.recognizer is not None and self.recognizer.num_person > 1
         self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
@@ -265,7 +273,8 @@ class MainWindow(QMainWindow):
         self.latency.clear()
         self.display_rate.clear()
         self._last_t = 0.0
-        engine = RealtimeEngine(source, pipeline, pace=not isinstance(source, CameraSource),
+        live = isinstance(source, (CameraSource, NetworkSource))  # they pace themselves
+        engine = RealtimeEngine(source, pipeline, pace=not live,
                                 on_event=lambda kind: self.engine_event.emit(engine, kind))
         self.engine = engine
         engine.start()
@@ -280,12 +289,28 @@ class MainWindow(QMainWindow):
         elif self.source_spec is not None:
             self.controls.show_source(self.source_spec)
 
+    def choose_stream_url(self) -> None:
+        """Ask for a network camera's address (RTSP or HTTP(S)) and run on it."""
+        last = self.source_spec if is_stream_url(self.source_spec) else "rtsp://"
+        url, ok = QInputDialog.getText(self, "Open stream", "Network camera or stream address "
+                                       "(rtsp://, http://, https://):", text=last)
+        url = url.strip()
+        if ok and is_stream_url(url):
+            self.open_source(url)
+        elif ok and url:
+            self.show_error(f"not a stream address (rtsp://, http:// or https://): {url}",
+                            "Open stream URL…", self.choose_stream_url)
+        elif self.source_spec is not None:
+            self.controls.show_source(self.source_spec)
+
     def stop(self) -> None:
         """Stop the engine (and any recording); the last frame stays on screen."""
         if self.recorder is not None:
             self.toggle_recording()
         if self.engine is not None:
             engine, self.engine = self.engine, None
+            if isinstance(self.source, NetworkSource):
+                self.source.close()  # ends a wait for the network at once
             engine.stop()
             self.engine_changed.emit(None)
         self.controls.show_running(False)
@@ -354,6 +379,8 @@ class MainWindow(QMainWindow):
             if self.recognizer is not None:
                 parts.append(f"labels {engine.label_rate.rate():.1f}/s")
             parts.append(f"dropped {engine.dropped_frames}")
+            if getattr(self.source, "reconnecting", False):
+                parts.append("stream lost: reconnecting…")
         if len(self.latency):
             median, p95 = self.latency.median() * 1000, self.latency.p95() * 1000
             parts.append(f"latency {median:.0f} ms (p95 {p95:.0f})")
