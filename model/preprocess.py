@@ -244,8 +244,8 @@ class InputSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> "InputSpec":
-        """Build from a checkpoint's meta (extra keys are ignored)."""
-        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
+        """Build from a checkpoint's meta (extra keys, and keys set to None, are ignored)."""
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if values.get(k) is not None})
 
 
 def set_persons(x: np.ndarray, num_person: int) -> np.ndarray:

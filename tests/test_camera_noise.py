@@ -44,12 +44,14 @@ def test_seeded_pure_and_absent_stays_zero(aug):
 
 def test_recipe_augmentations_are_registered_and_build():
     config = load_config(ROOT / "configs" / "default_model.yaml")
-    names = list(config.data.augmentation)
-    assert set(names) <= set(AUGMENTATIONS)
+    for section in (config.data.camera_augmentation, config.data.augmentation):
+        assert set(section) <= set(AUGMENTATIONS)
+    camera = build_augmentations(config.data.camera_augmentation, "ntu25")
+    assert [type(t).__name__ for t in camera.transforms] == ["CameraView", "CameraDepth"]
     compose = build_augmentations(config.data.augmentation, "ntu25")
     kinds = [type(t).__name__ for t in compose.transforms]
-    assert kinds.index("BodyShape") < kinds.index("DepthDistortion") < kinds.index("CameraTilt")
-    y = compose(_clip(frames=32), np.random.default_rng(0))
+    assert kinds[-1] == "Retarget" and kinds.index("CameraTilt") < kinds.index("TrackingNoise")
+    y = compose(camera(_clip(frames=32), np.random.default_rng(0)), np.random.default_rng(0))
     assert y.shape == (3, 32, 25, 2) and np.isfinite(y).all()
 
 
