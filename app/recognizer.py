@@ -19,7 +19,6 @@ from core.device import resolve_device
 from core.errors import InputError
 from model.checkpoint import load_checkpoint
 from model.preprocess import InputSpec, prepare_input
-from model.views import parse_views, predict_probs
 from pose.layouts import NTU25, convert_ctvm
 
 
@@ -57,7 +56,6 @@ class Recognizer:
         self.background: frozenset[str] = frozenset(meta.get("background_classes") or ())  # read "no action"
         try:
             self.spec = InputSpec.from_dict(meta)
-            parse_views(meta.get("test_views"))
         except InputError as err:
             raise InputError(f"checkpoint {self.path}: {err}") from None
         self.last_inference_s = 0.0
@@ -84,8 +82,8 @@ class Recognizer:
         batch = np.stack([prepare_input(s, self.spec) for s in samples])
         start = time.perf_counter()
         with torch.inference_mode():
-            probs = predict_probs(self.model, torch.from_numpy(batch).to(self.device), self.spec.layout,
-                                  self.meta.get("test_views")).cpu().numpy()
+            logits = self.model(torch.from_numpy(batch).to(self.device))
+            probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
         self.last_inference_s = time.perf_counter() - start
         return probs
 

@@ -80,7 +80,6 @@ class ModelConfig:
 
     name: str = "ctrgcn"
     args: dict[str, Any] = field(default_factory=dict)
-    test_views: dict[str, Any] = field(default_factory=dict)  # {yaw: [degrees], mirror: bool}: model.views
 
 
 @dataclass
@@ -306,13 +305,6 @@ def check_config(config: Config) -> Config:
         refuse("model.name", config.model.name, "one of " + ", ".join(available_models()))
     if len(dc.crop_ratio) != 2 or dc.crop_ratio[0] > dc.crop_ratio[1]:
         refuse("data.crop_ratio", dc.crop_ratio, "[low, high] with 0 < low <= high <= 1")
-    if config.model.test_views:
-        from model.views import parse_views  # imports torch: only when views are asked for
-
-        try:
-            parse_views(config.model.test_views)
-        except InputError as err:
-            raise InputError(f"config: model.{err}") from None
     if len(dc.speed) != 2 or dc.speed[0] > dc.speed[1]:
         refuse("data.speed", dc.speed, "[low, high] with 0 < low <= high <= 10")
     if oc.name == "sgd" and oc.nesterov and oc.momentum == 0:

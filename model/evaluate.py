@@ -31,7 +31,6 @@ from model.data.loader import load_dataset
 from model.data.sets import SkeletonSet
 from model.metrics import classification_report
 from model.preprocess import InputSpec
-from model.views import predict_probs
 
 TEST_PART = 1  # metadata "part" of a preprocessed NTU archive: 0 train, 1 test (ntu_npz.PARTS)
 
@@ -58,16 +57,15 @@ def run_cli(args: argparse.Namespace) -> int:
 
 @torch.no_grad()
 def predict(model: nn.Module, dataset: SkeletonDataset, device: torch.device, batch_size: int = 64,
-            amp: bool = False, workers: int = 0, views: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax scores (N, classes) and labels (N,) of ``model`` on every item of ``dataset``, averaged
-    over the test ``views`` (model.views) when given."""
+            amp: bool = False, workers: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax scores (N, classes) and labels (N,) of ``model`` on every item of ``dataset``."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
     scores, labels = [], []
     for x, y, _ in loader:
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp and device.type == "cuda"):
-            probs = predict_probs(model, x.to(device, non_blocking=True), dataset.spec.layout, views)
-        scores.append(probs.cpu().numpy())
+            logits = model(x.to(device, non_blocking=True))
+        scores.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
         labels.append(y.numpy())
     if not scores:
         return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
@@ -120,8 +118,7 @@ def evaluate(checkpoints: Sequence[str | os.PathLike], data: str | os.PathLike |
                              f"needs checkpoints of the same classes")
         relabelled = _relabel(dataset, class_names, str(path), meta.get("label_aliases"))  # first one's order
         spec = InputSpec.from_dict(meta)
-        scores, labels = predict(model, SkeletonDataset(relabelled, spec), device, batch_size,
-                                 views=meta.get("test_views"))
+        scores, labels = predict(model, SkeletonDataset(relabelled, spec), device, batch_size)
         lower = [n.lower() for n in names]
         scores = scores[:, [lower.index(c.lower()) for c in class_names]]
         total = scores if total is None else total + scores

@@ -356,8 +356,6 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         "fps": dc.fps, "dataset": train_set.dataset, "split": describe_split(dc),
         "stdcl": asdict(config.stdcl) if config.stdcl.enabled else None,
     }
-    if config.model.test_views:
-        meta_common["test_views"] = dict(config.model.test_views)
     if dc.sources:
         meta_common["label_aliases"] = aliases(dc.labels)
     if dc.background:
@@ -430,8 +428,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         if rank == 0:
             accuracy = None
             if val_data is not None and ((epoch + 1) % tc.eval_interval == 0 or last_epoch):
-                scores, labels = predict(backbone, val_data, device, tc.eval_batch_size, use_amp, tc.workers,
-                                         config.model.test_views)
+                scores, labels = predict(backbone, val_data, device, tc.eval_batch_size, use_amp, tc.workers)
                 report = classification_report(scores, labels, class_names)
                 val_loss = float(-np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-12)).mean())
                 accuracy = {k: report[k] for k in ("top1", "top5", "n")}
@@ -473,7 +470,7 @@ def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[st
                   tc, best: dict, config: Config) -> dict:
     """Evaluate best.pt on the validation set: metrics.json and confusion.png."""
     model, meta = load_checkpoint(out_dir / "best.pt", device=device)
-    scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp, tc.workers, config.model.test_views)
+    scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp, tc.workers)
     report = classification_report(scores, labels, class_names)
     report.update(checkpoint=str(out_dir / "best.pt"), epoch=best["epoch"], backbone=config.model.name,
                   stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"],
