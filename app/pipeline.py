@@ -7,14 +7,17 @@ frame in order; the real-time engine runs them on two worker threads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.recognizer import Recognizer
 from app.scoring import NO_ACTION, ActionState, ScoreSmoother, decide, joint_motion
 from app.windowing import Window, WindowBuffer
 from core.errors import InputError
 from pose.stage import FramePose, PoseStage
+
+if TYPE_CHECKING:  # the recogniser brings torch, which a pipeline without one does not need
+    from app.recognizer import Recognizer
 
 
 @dataclass
@@ -72,17 +75,35 @@ class ActionPipeline:
     def observe(self, frame: np.ndarray, t: float) -> tuple[FramePose, Window | None]:
         """Pose of ``frame`` at source time ``t``, and a window to recognise when one is due."""
         pose = self.pose_stage.process(frame, t)
-        self.windows.push(t, pose.joints3d, pose.present)
-        window = None
-        if self.recognizer is not None and self.windows.due(t):
-            window = self.windows.cut()
-        return pose, window
+        return pose, self.add_pose(pose)
+
+    def add_pose(self, pose: FramePose) -> Window | None:
+        """Feed one frame's pose (from this pipeline's pose stage) to the windows; the window to
+        recognise when one is due."""
+        self.windows.push(pose.t, pose.joints3d, pose.present)
+        if self.recognizer is not None and self.windows.due(pose.t):
+            return self.windows.cut()
+        return None
 
     def recognise(self, window: Window) -> list[ActionState]:
         """Smoothed, thresholded states for every person slot at the window's end time."""
+        return self.recognise_many([window])[0]
+
+    def recognise_many(self, windows: list[Window]) -> list[list[ActionState]]:
+        """:meth:`recognise` for consecutive windows, all scored in one forward pass; smoothing
+        runs through them in order, as if they had been recognised one by one."""
         rec = self.recognizer
-        subjects = rec.subjects(window)
-        probs = rec.predict([s.sample for s in subjects])
+        subjects = [rec.subjects(window) for window in windows]
+        probs = rec.predict([s.sample for group in subjects for s in group])
+        states, start = [], 0
+        for window, group in zip(windows, subjects):
+            states.append(self._decide(window, group, probs[start:start + len(group)]))
+            start += len(group)
+        return states
+
+    def _decide(self, window: Window, subjects: list, probs: np.ndarray) -> list[ActionState]:
+        """States of every reported slot for one window, from its subjects' probabilities."""
+        rec = self.recognizer
         recent = window.skeleton[:, -max(2, int(round(self.config.motion_seconds * window.fps))):]
         states: dict[int, ActionState] = {}
         for subject, p in zip(subjects, probs):

@@ -16,21 +16,27 @@ import csv
 import io
 import json
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from app.analysis_runner import analyse_frames, loaded
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
-from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
-from app.recognizer import Recognizer
+from app.pipeline import PipelineConfig, config_from_args, is_absent
+from app.recognizer_loader import load_in_background
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
 from app.sources import open_source
 from app.timeline import Segment, SegmentBuilder
 from core.atomic import write_text
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from app.recognizer import Recognizer
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 
@@ -84,13 +90,16 @@ def best_label(windows_seen: int, label_sums: dict[str, float]) -> tuple[str, fl
     return label, label_sums[label] / windows_seen
 
 
-def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConfig | None = None,
-                  out: str | Path | None = None, progress: bool = True) -> ClipAnalysis:
-    """Run the pipeline over every frame of ``path``; write the annotated video to ``out``."""
+def analyse_video(path: str | Path, recognizer: Recognizer | Future[Recognizer],
+                  config: PipelineConfig | None = None, out: str | Path | None = None,
+                  progress: bool = True, threaded: bool = True) -> ClipAnalysis:
+    """Run the pipeline over every frame of ``path``; write the annotated video to ``out``.
+
+    The pose stage and the classifier run side by side (:mod:`app.analysis_runner`; ``threaded=
+    False``: one after the other, same results); ``recognizer`` may still be loading."""
     path = Path(path)
     source = open_source(str(path))
     config = config or PipelineConfig()
-    pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
     label_sums: dict[str, float] = {}
@@ -101,9 +110,9 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, disable=not progress,
                leave=False)
     recorder = ClipRecorder(out, source.fps or 30.0, max_backlog=8, lossless=True) if out else None
+    results = analyse_frames(source, recognizer, config, keep_frames=recorder is not None, threaded=threaded)
     try:
-        for frame, t in source:
-            pose, states = pipeline.step(frame, t)
+        for frame, t, pose, states in results:
             frames += 1
             with_pose += bool(pose.present.any())
             for state in states:
@@ -118,7 +127,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
                     label_sums[name] = label_sums.get(name, 0.0) + p
             if recorder is not None:
                 draw_overlay(frame, pose, current)
-                draw_status(frame, f"{t:6.2f}s  {recognizer.name}")
+                draw_status(frame, f"{t:6.2f}s  {loaded(recognizer).name}")
                 recorder.write(frame)  # encoded on the recorder's thread, beside the next pose
             bar.update(1)
     except BaseException:
@@ -126,12 +135,12 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
             recorder.discard()
         raise
     finally:
+        results.close()
         bar.close()
         source.close()
-        pipeline.close()
     if recorder is not None:
         recorder.close()
-    return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
+    return ClipAnalysis(path, source.fps, frames, with_pose, str(loaded(recognizer).path),
                         builder.finish(t), windows, best_label(seen_windows, label_sums),
                         config.threshold, time.perf_counter() - start)
 
@@ -172,6 +181,11 @@ def _output(option: str | None, clip: Path, folder_mode: bool, suffix: str) -> P
     return Path(option) / f"{clip.stem}{suffix}" if folder_mode else Path(option)
 
 
+def _print_model(recognizer: Recognizer) -> None:
+    print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
+          f"on {recognizer.device.type}; window {recognizer.window_seconds:g} s at {recognizer.fps:g} fps")
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """``--video``: analyse one clip or a folder of clips and write the requested outputs."""
     model = Path(args.model) if args.model else startup_model()
@@ -180,21 +194,22 @@ def run_cli(args: argparse.Namespace) -> int:
     target = Path(args.video)
     clips = _clips(target)
     folder_mode = target.is_dir()
-    recognizer = Recognizer(model, args.device)
     config = config_from_args(args)
-    print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
-          f"on {recognizer.device.type}; window {recognizer.window_seconds:g} s at {recognizer.fps:g} fps")
-    failed = 0
+    recognizer = load_in_background(model, args.device)  # the pose stage starts meanwhile
+    failed, described = 0, False
     for clip in clips:
         try:
             analysis = analyse_video(clip, recognizer, config,
                                      out=_output(args.out, clip, folder_mode, ".annotated.mp4"))
         except InputError as err:
-            if not folder_mode:
-                raise
+            if not folder_mode or (recognizer.done() and recognizer.exception() is not None):
+                raise  # one clip's problem is skipped in a folder; the model's is every clip's
             print(f"skipped {clip.name}: {err}")
             failed += 1
             continue
+        if not described:  # the model has loaded by now
+            _print_model(recognizer.result())
+            described = True
         timeline = _output(args.timeline, clip, folder_mode, ".timeline.json")
         if timeline is not None:
             write_text(timeline, json.dumps(analysis.timeline(), indent=1) + "\n")

@@ -77,10 +77,14 @@ class PoseStage:
 
     def process(self, frame_bgr: np.ndarray, t: float) -> FramePose:
         """Pose of the people in one frame taken at ``t`` seconds."""
-        people = self.estimator.estimate(frame_bgr)
+        return self.track(self.estimator.estimate(frame_bgr), (frame_bgr.shape[1], frame_bgr.shape[0]), t)
+
+    def track(self, people: list[PersonLandmarks], size: tuple[int, int], t: float) -> FramePose:
+        """The half of :meth:`process` after the estimator (tracking, mapping, placement,
+        smoothing) for the ``people`` it found in a frame of ``size`` (width, height) taken at
+        ``t``, so that the estimator can run on another thread (:mod:`pose.stream`)."""
         tracks = self.tracker.update([p.image_xy for p in people], [p.visibility for p in people], t)
         out = FramePose.empty(t, self.persons)
-        size = (frame_bgr.shape[1], frame_bgr.shape[0])
         for person, track in zip(people, tracks):
             if track is None:
                 continue
