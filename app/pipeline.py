@@ -63,14 +63,30 @@ class ActionPipeline:
     def __init__(self, recognizer: Recognizer | None, config: PipelineConfig | None = None,
                  pose_stage: PoseStage | None = None) -> None:
         self.config = config or PipelineConfig()
-        self.recognizer = recognizer
         self.persons = self.config.persons or (recognizer.num_person if recognizer else 1)
         self.pose_stage = pose_stage or PoseStage(persons=self.persons)
+        self._arriving: Recognizer | None = None
+        self._use(recognizer)
+
+    def _use(self, recognizer: Recognizer | None) -> None:
+        self.recognizer = recognizer
         window_seconds = recognizer.window_seconds if recognizer else 1.0
         fps = recognizer.fps if recognizer else 30.0
         self.windows = WindowBuffer(self.persons, window_seconds, fps, self.config.stride_seconds,
                                     min_fill=self.config.min_fill)
         self.smoother = ScoreSmoother(alpha=self.config.smoothing)
+
+    def fits(self, recognizer: Recognizer) -> bool:
+        """Whether ``recognizer`` can take over without other person slots in the pose stage."""
+        return (self.config.persons or recognizer.num_person) == self.persons
+
+    def attach(self, recognizer: Recognizer) -> None:
+        """Start recognising with ``recognizer`` in a pipeline built without one (the GUI starts
+        showing poses while the model loads): windows are cut for it from the next pose on. May be
+        called from any thread while another one runs :meth:`observe`."""
+        if self.recognizer is not None or not self.fits(recognizer):
+            raise ValueError("attach needs a pipeline without a recogniser and with the model's person slots")
+        self._arriving = recognizer
 
     def observe(self, frame: np.ndarray, t: float) -> tuple[FramePose, Window | None]:
         """Pose of ``frame`` at source time ``t``, and a window to recognise when one is due."""
@@ -80,6 +96,9 @@ class ActionPipeline:
     def add_pose(self, pose: FramePose) -> Window | None:
         """Feed one frame's pose (from this pipeline's pose stage) to the windows; the window to
         recognise when one is due."""
+        if self._arriving is not None:  # taken over on the thread that feeds the windows
+            arriving, self._arriving = self._arriving, None
+            self._use(arriving)
         self.windows.push(pose.t, pose.joints3d, pose.present)
         if self.recognizer is not None and self.windows.due(pose.t):
             return self.windows.cut()

@@ -238,3 +238,53 @@ def test_command_line_stride_and_threshold_reach_the_window(qtbot, tmp_path, mod
     qtbot.addWidget(window)
     assert window.config.stride_seconds == 0.5 and window.config.threshold == 0.65
     assert window.controls.threshold.value() == 65 and window.controls.threshold_label.text() == "0.65"
+
+
+def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot, tmp_path, monkeypatch,
+                                                                           videos_dir, models):
+    from concurrent.futures import Future
+
+    from app.recognizer import Recognizer
+
+    pending = Future()
+    monkeypatch.setattr(mw, "load_in_background", lambda path, device: pending)
+    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=models[0], device="cpu",
+                                      output_dir=tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_up()
+    try:
+        engine = window.engine
+        qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=15000)
+        assert window.recognizer is None and not engine.current_actions()  # poses first
+        assert window.controls.model.currentText() == "first"
+        pending.set_result(Recognizer(models[0], "cpu"))
+        qtbot.waitUntil(lambda: any(s.top for s in engine.current_actions().values()), timeout=15000)
+        assert window.engine is engine and window.recognizer.path == models[0]  # no restart
+    finally:
+        window.close()
+
+
+def test_a_two_person_model_loading_late_restarts_the_source_with_two_slots(qtbot, tmp_path, monkeypatch,
+                                                                            videos_dir):
+    from concurrent.futures import Future
+
+    from app.recognizer import Recognizer
+
+    pair = make_checkpoint(tmp_path / "pair.pt", num_person=2)
+    pending = Future()
+    monkeypatch.setattr(mw, "load_in_background", lambda path, device: pending)
+    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=pair, device="cpu",
+                                      output_dir=tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_up()
+    try:
+        first = window.engine
+        assert first.pipeline.persons == 1
+        pending.set_result(Recognizer(pair, "cpu"))
+        qtbot.waitUntil(lambda: window.engine is not first, timeout=15000)
+        assert window.engine.pipeline.persons == 2 and window.actions_panel.cards[0].title() == "Both people"
+        qtbot.waitUntil(lambda: bool(window.engine.current_actions()), timeout=15000)
+    finally:
+        window.close()

@@ -4,7 +4,9 @@
                    [--persons 1|2] [--screenshot PNG --quit-after SECONDS]
 
 The window owns one :class:`app.engine.RealtimeEngine` at a time; changing the source or the model
-starts a fresh one. Every problem the user can cause (no camera, a bad file, a bad checkpoint, a
+starts a fresh one. At start-up the model loads in the background while the engine already shows
+the poses of the first frames; it then joins the running engine (a fresh one only when it needs
+other person slots). Every problem the user can cause (no camera, a bad file, a bad checkpoint, a
 camera unplugged mid-run) is shown in the message strip and the window stays usable. Other
 workflows plug in with :meth:`MainWindow.add_panel` and the ``engine_changed`` signal (their
 panels subscribe to the engine's frames).
@@ -15,8 +17,10 @@ import argparse
 import sys
 import time
 import traceback
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
@@ -33,13 +37,16 @@ from app.gui.video_view import VideoView
 from app.metrics import LatencyStats, RateMeter
 from app.model_catalog import shipped_models, startup_model
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
-from app.recognizer import Recognizer
+from app.recognizer_loader import load_in_background
 from app.recording import ClipRecorder
 from app.sources import CameraSource, open_source
 from app.timeline import SegmentBuilder
 from core.atomic import atomic_path
 from core.errors import InputError
 from model.user_models import user_models
+
+if TYPE_CHECKING:  # torch comes with the recogniser, imported when a model loads
+    from app.recognizer import Recognizer
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
@@ -75,6 +82,7 @@ class MainWindow(QMainWindow):
 
     engine_event = pyqtSignal(object, str)  # (engine, kind) from engine threads, to the GUI thread
     engine_changed = pyqtSignal(object)  # the new RealtimeEngine, or None when stopped
+    _model_loaded = pyqtSignal(object)  # the start-up model's future, from its loading thread
 
     def __init__(self, options: WindowOptions | None = None) -> None:
         super().__init__()
@@ -82,6 +90,8 @@ class MainWindow(QMainWindow):
         self.output_dir = self.options.output_dir
         self.config = self.options.pipeline or PipelineConfig(persons=self.options.persons)
         self.recognizer: Recognizer | None = None
+        self._starting_model: Future | None = None  # the start-up model, while it loads
+        self._starting_path: Path | None = None
         self.engine: RealtimeEngine | None = None
         self.source_spec: str | None = None
         self.source_fps: float | None = None
@@ -95,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_actions()
         self.engine_event.connect(self._on_engine_event)
+        self._model_loaded.connect(self._on_starting_model)
         self.video.painted.connect(self._on_painted)
         self._readout_timer = QTimer(self)
         self._readout_timer.timeout.connect(self._update_readout)
@@ -183,10 +194,14 @@ class MainWindow(QMainWindow):
     # --- model ----------------------------------------------------------------------------------
 
     def start_up(self) -> None:
-        """Load the starting model and open the starting source (called once the window shows)."""
+        """Start loading the starting model and open the starting source at once (called once the
+        window shows): poses are on screen while torch and the model load."""
         model = self.options.model or startup_model()
         if model is not None:
-            self.load_model(str(model), restart=False)
+            self._starting_model = load_in_background(model, self.options.device)
+            self._starting_model.add_done_callback(self._announce_model)
+            self._starting_path = Path(model)
+            self.controls.show_models(shipped_models() + user_models(), self._starting_path)
         self.open_source(self.options.source)
         if model is None:
             self.refresh_models()
@@ -196,23 +211,63 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str, restart: bool = True) -> bool:
         """Switch to the checkpoint at ``path``; on failure keep the current model and say why."""
+        if self._starting_model is not None:
+            self._take_starting_model()  # it comes first; this one replaces it
+        from app.recognizer import Recognizer
+
         try:
             recognizer = Recognizer(path, self.options.device)
         except InputError as err:
             self.show_error(str(err))
             self.refresh_models()
             return False
-        self.recognizer = recognizer
-        self.controls.show_models(shipped_models() + user_models(), recognizer.path)
-        self.setWindowTitle(f"Action recognition — {recognizer.name}")
+        self._use_model(recognizer)
         if restart and self.source_spec is not None:
             self.open_source(self.source_spec)
         return True
+
+    def _use_model(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self.controls.show_models(shipped_models() + user_models(), recognizer.path)
+        self.setWindowTitle(f"Action recognition — {recognizer.name}")
+
+    def _announce_model(self, future: Future) -> None:
+        """On the loading thread: hand the loaded model to the GUI thread."""
+        try:
+            self._model_loaded.emit(future)
+        except RuntimeError:  # the window was deleted meanwhile
+            pass
+
+    def _on_starting_model(self, future: Future) -> None:
+        if future is self._starting_model:  # not already taken by load_model
+            self._take_starting_model()
+
+    def _take_starting_model(self) -> None:
+        """Wait for the start-up model and put it to work: it joins the running engine from its
+        next frame on, or (needing other person slots) the source restarts with it."""
+        future, self._starting_model = self._starting_model, None
+        try:
+            recognizer = future.result()
+        except InputError as err:
+            self.show_error(str(err))
+            self.refresh_models()
+            return
+        self._use_model(recognizer)
+        engine = self.engine
+        if engine is None:
+            return
+        if engine.pipeline.fits(recognizer):
+            engine.pipeline.attach(recognizer)
+            self._show_persons(engine.pipeline)
+        else:
+            self.open_source(self.source_spec)
 
     def refresh_models(self) -> None:
         """Re-list the shipped and the user's fine-tuned checkpoints (new ones appear without a
         restart)."""
         current = self.recognizer.path if self.recognizer else None
+        if current is None and self._starting_model is not None:
+            current = self._starting_path  # still loading
         self.controls.show_models(shipped_models() + user_models(), current)
 
     def choose_model_file(self) -> None:
@@ -251,11 +306,7 @@ class MainWindow(QMainWindow):
             return False
         self.message.clear()
         self.source_fps = source.fps
-        pair_model = self.recognizer is not None and self.recognizer.num_person > 1
-        self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
-        if pair_model:
-            self.actions_panel.cards[0].setTitle("Both people")
-        self.timeline.set_persons(len(self.actions_panel.cards))
+        self._show_persons(pipeline)
         self.segments = SegmentBuilder()
         self.latency.clear()
         self.display_rate.clear()
@@ -267,6 +318,14 @@ class MainWindow(QMainWindow):
         self.controls.show_running(True)
         self.engine_changed.emit(self.engine)
         return True
+
+    def _show_persons(self, pipeline: ActionPipeline) -> None:
+        """One action card and timeline lane per person slot (one for a two-person model)."""
+        pair_model = self.recognizer is not None and self.recognizer.num_person > 1
+        self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
+        if pair_model:
+            self.actions_panel.cards[0].setTitle("Both people")
+        self.timeline.set_persons(len(self.actions_panel.cards))
 
     def choose_video_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
@@ -405,6 +464,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", text)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._starting_model = None
         self.stop()
         super().closeEvent(event)
 
