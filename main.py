@@ -73,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override config fields, e.g. train.epochs=5 model.name=ctrgcn")
 
     bench = p.add_argument_group("benchmark")
-    bench.add_argument("--part", choices=["all", "backbones", "pose"], default="all",
-                       help="which section to measure (pose needs --source VIDEO)")
+    bench.add_argument("--part", choices=["all", "backbones", "pose", "analysis"], default="all",
+                       help="which section to measure (pose and analysis need --source VIDEO)")
+    bench.add_argument("--frames", type=int, help="frames the pose section times (default 150; the clip loops)")
+    bench.add_argument("--runs", type=int, help="runs of each process in the analysis section (default 3)")
 
     ex = p.add_argument_group("export")
     ex.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
@@ -82,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # options that mean something in one mode only: given with another they would be silently ignored
-MODE_OPTIONS = {"checkpoint": "eval", "config": "train", "base": "train", "timeline": "video", "csv": "video"}
+MODE_OPTIONS = {"checkpoint": "eval", "config": "train", "base": "train", "timeline": "video", "csv": "video",
+                "frames": "benchmark", "runs": "benchmark"}
 
 
 def selected_mode(args: argparse.Namespace) -> str:

@@ -1,17 +1,18 @@
-"""Whole-process speed of ``main.py --video`` against MediaPipe Pose alone on the same clip.
+"""Clips and start-up timings for measuring ``--video`` against the pose stage's own speed.
 
     python tools/analysis_speed.py make-clip /tmp/clip640.mp4 [--frames 800] [--size 640x360]
-    python tools/analysis_speed.py pose-alone CLIP
-    python tools/analysis_speed.py compare CLIP [--runs 3] [--persons N] [--model CKPT]
+    python tools/analysis_speed.py startup [--runs 5] [--source CLIP]
 
 ``make-clip`` joins the one-person real clips of ../shared/videos (centre-cropped to the aspect
-ratio of ``--size``, resized) into one 30 fps mp4 of about ``--frames`` frames (a temporary file:
-never commit it). ``pose-alone`` is the reference: read each frame with OpenCV, convert it to RGB
-and call MediaPipe Pose's ``process`` on it, nothing else (what the app cannot go below).
-``compare`` runs ``pose-alone`` and ``main.py --video CLIP --timeline T.json`` as separate
-processes, alternating, ``--runs`` times each, and prints each run's wall time and CPU seconds
-(user + system of the child), the medians, the ratio of the medians and the load average before
-and after (``os.getloadavg``): on a shared machine the numbers mean little without it.
+ratio of ``--size``, resized) into one 30 fps mp4 of about ``--frames`` frames: a temporary test
+file, never commit it. Then ``python main.py --benchmark --part analysis --source CLIP`` times
+``main.py --video`` against MediaPipe Pose alone, as whole processes.
+
+``startup`` times whole processes, alternating, ``--runs`` times each: ``main.py --help``;
+``main.py --video`` and MediaPipe Pose alone (``python -m pose.benchmark``) on a 3-frame cut of
+``--source``; and the GUI offscreen on ``--source`` until its first frame is on screen and until
+its first label (process start to the paint, as the window reports it). Prints the medians and
+the load average before and after.
 """
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
 CLIP_SOURCES = ("waving.avi", "walking.avi", "squat_side.mp4", "punch_side.mp4", "running.avi")
 
 
-def make_clip(out: Path, frames: int, size: tuple[int, int]) -> int:
-    """Write about ``frames`` frames of the real one-person clips, cropped and resized, to ``out``."""
+def make_clip(out: Path, frames: int, size: tuple[int, int], sources=CLIP_SOURCES) -> int:
+    """Write about ``frames`` frames of the real clips ``sources``, cropped and resized, to ``out``."""
     import cv2
 
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
     written = 0
-    for name in CLIP_SOURCES:
+    for name in sources:
         capture = cv2.VideoCapture(str(SHARED_VIDEOS / name))
         while written < frames:
             ok, frame = capture.read()
@@ -54,65 +55,79 @@ def make_clip(out: Path, frames: int, size: tuple[int, int]) -> int:
     return written
 
 
-def pose_alone(clip: Path, persons: int) -> int:
-    """MediaPipe Pose over every frame of ``clip``: read, convert to RGB, ``process``; nothing else.
-    With ``persons`` 2 a second instance processes every frame too (the naive two-person cost)."""
-    import cv2
-    import mediapipe as mp
+def gui_child(source: str) -> None:
+    """Run the window offscreen on ``source``; print the wall-clock times of the first frame
+    painted and of the first label, then quit."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(ROOT))
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
 
-    instances = [mp.solutions.pose.Pose(model_complexity=1, smooth_landmarks=False) for _ in range(persons)]
-    capture = cv2.VideoCapture(str(clip))
-    count = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        for pose in instances:
-            pose.process(rgb)
-        count += 1
-    capture.release()
-    for pose in instances:
-        pose.close()
-    return count
+    from app.gui.main_window import MainWindow, WindowOptions
 
+    app = QApplication(sys.argv[:1])
+    window = MainWindow(WindowOptions(source=source, device="cpu", output_dir=Path(tempfile.mkdtemp())))
+    seen: dict[str, float] = {}
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of one child process; it must succeed."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"error: {' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime
+    def note(kind: str) -> None:
+        seen.setdefault(kind, time.time())
+        if len(seen) == 2:
+            app.quit()
+
+    window.video.painted.connect(lambda _: note("frame"))
+    window.engine_event.connect(lambda _, kind: note("label") if kind == "actions" else None)
+    window.show()
+    QTimer.singleShot(0, window.start_up)
+    QTimer.singleShot(120000, app.quit)
+    app.exec()
+    window.close()
+    if len(seen) < 2:
+        raise SystemExit(f"the window showed {sorted(seen) or 'nothing'} within 120 s")
+    print(f"first_frame {seen['frame']:.4f} first_label {seen['label']:.4f}", flush=True)
 
 
-def compare(clip: Path, runs: int, persons: int | None, model: str | None) -> None:
+def _wall(command: list[str]) -> tuple[float, str]:
+    start_epoch, start = time.time(), time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    if done.returncode != 0:
+        raise SystemExit(f"error: {' '.join(command)} failed: {done.stderr[-500:]}")
+    return time.perf_counter() - start, done.stdout if "first_frame" not in done.stdout else \
+        " ".join(f"{float(v) - start_epoch:.3f}" for v in done.stdout.split()[1::2])
+
+
+def startup(runs: int, source: Path) -> None:
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
-        video = [python, "main.py", "--video", str(clip), "--timeline", str(Path(tmp) / "t.json")]
-        video += ["--persons", str(persons)] if persons else []
-        video += ["--model", model] if model else []
-        reference = [python, str(Path(__file__).resolve()), "pose-alone", str(clip),
-                     "--persons", str(persons or 1)]
-        commands = {"pose alone": reference, "main.py --video": video}
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        short = Path(tmp) / "three.mp4"
+        if make_clip(short, 3, (640, 360), sources=(source.name,)) != 3:
+            raise SystemExit(f"error: cannot cut 3 frames of {source}")
+        commands = {
+            "main.py --help": [python, "main.py", "--help"],
+            "main.py --video (3 frames)": [python, "main.py", "--video", str(short), "--timeline", str(Path(tmp) / "t.json")],
+            "pose alone (3 frames)": [python, "-m", "pose.benchmark", str(short)],
+            "GUI": [python, str(Path(__file__).resolve()), "gui-child", str(source)],
+        }
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        gui_frame, gui_label = [], []
         load_before = os.getloadavg()
         for run in range(runs):
             for name, command in commands.items():
-                wall, cpu = _timed(command)
-                results[name].append((wall, cpu))
-                print(f"run {run + 1} {name:16s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
-                      f"(load {os.getloadavg()[0]:.2f})", flush=True)
+                wall, out = _wall(command)
+                walls[name].append(wall)
+                if name == "GUI":
+                    frame, label = (float(v) for v in out.split())
+                    gui_frame.append(frame)
+                    gui_label.append(label)
+            print(f"run {run + 1}: " + ", ".join(f"{n} {w[-1]:.2f} s" for n, w in walls.items())
+                  + f", GUI first frame {gui_frame[-1]:.2f} s, first label {gui_label[-1]:.2f} s "
+                  f"(load {os.getloadavg()[0]:.2f})", flush=True)
         load_after = os.getloadavg()
-    median = {name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r))
-              for name, r in results.items()}
-    for name, (wall, cpu) in median.items():
-        print(f"median {name:16s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  cores busy {cpu / wall:.2f}")
-    ratio = median["main.py --video"][0] / median["pose alone"][0]
-    print(f"wall ratio main.py --video / pose alone: {ratio:.3f}")
+    median = statistics.median
+    for name in ("main.py --help", "main.py --video (3 frames)", "pose alone (3 frames)"):
+        print(f"median {name:28s} {median(walls[name]):.2f} s")
+    print(f"median GUI (offscreen, {source.name}): first frame {median(gui_frame):.2f} s, "
+          f"first label {median(gui_label):.2f} s after the process started")
     print(f"load average (1, 5, 15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
           f"after {' '.join(f'{x:.2f}' for x in load_after)} on {os.cpu_count()} CPUs")
 
@@ -124,28 +139,21 @@ def main(argv: list[str] | None = None) -> int:
     mk.add_argument("out", type=Path)
     mk.add_argument("--frames", type=int, default=800)
     mk.add_argument("--size", default="640x360", help="WIDTHxHEIGHT")
-    alone = sub.add_parser("pose-alone", help="MediaPipe Pose alone over a clip (the reference)")
-    alone.add_argument("clip", type=Path)
-    alone.add_argument("--persons", type=int, choices=[1, 2], default=1)
-    cmp_ = sub.add_parser("compare", help="time pose-alone and main.py --video, alternating")
-    cmp_.add_argument("clip", type=Path)
-    cmp_.add_argument("--runs", type=int, default=3)
-    cmp_.add_argument("--persons", type=int, choices=[1, 2])
-    cmp_.add_argument("--model", help="checkpoint for main.py --video (default: the shipped one)")
+    st = sub.add_parser("startup", help="start-up times of --help, --video, pose alone and the GUI")
+    st.add_argument("--runs", type=int, default=5)
+    st.add_argument("--source", type=Path, default=SHARED_VIDEOS / "waving.avi")
+    child = sub.add_parser("gui-child", help=argparse.SUPPRESS)
+    child.add_argument("source")
     args = p.parse_args(argv)
     if args.command == "make-clip":
         width, height = (int(v) for v in args.size.lower().split("x"))
         print(f"wrote {make_clip(args.out, args.frames, (width, height))} frames to {args.out}")
-    elif args.command == "pose-alone":
-        if not args.clip.is_file():
-            raise SystemExit(f"error: no such clip: {args.clip}")
-        start = time.perf_counter()
-        count = pose_alone(args.clip, args.persons)
-        print(f"{count} frames in {time.perf_counter() - start:.2f} s")
+    elif args.command == "startup":
+        if not args.source.is_file():
+            raise SystemExit(f"error: no such clip: {args.source}")
+        startup(args.runs, args.source)
     else:
-        if not args.clip.is_file():
-            raise SystemExit(f"error: no such clip: {args.clip}")
-        compare(args.clip, args.runs, args.persons, args.model)
+        gui_child(args.source)
     return 0
 
 
