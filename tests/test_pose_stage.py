@@ -260,3 +260,36 @@ def test_benchmark_pose_part_without_a_clip_is_refused(capsys, part):
 
     assert main.main(["--benchmark", "--part", part]) == 2
     assert f"--part {part} needs a clip" in capsys.readouterr().err
+
+
+def _crop_frames(path, count, size=(640, 480)):
+    from pose.benchmark import _crop_resize
+
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(_crop_resize(frame, size))
+    capture.release()
+    return frames
+
+
+def test_two_person_mode_on_a_one_person_clip_rarely_runs_the_second_instance(videos_dir):
+    frames = _crop_frames(videos_dir / "waving.avi", 240)  # he swings both arms: false second finds
+    with MediaPipePoseEstimator(persons=2) as estimator:
+        second = estimator._instances[1]
+        calls = []
+        process = second.process
+        second.process = lambda image: calls.append(image.shape) or process(image)
+        found = [len(estimator.estimate(frame)) for frame in frames]
+    assert min(found) >= 1 and np.mean([n == 2 for n in found]) < 0.1
+    assert len(calls) < 0.35 * len(frames)  # was 1.6 calls per frame (a search, often two, every frame)
+
+
+def test_two_person_mode_keeps_both_ntu_actors_over_a_loop(videos_dir):
+    frames = _crop_frames(videos_dir / "ntu_sample.avi", 72)
+    with PoseStage(persons=2) as stage:
+        poses = [stage.process(frames[i % len(frames)], i / 30) for i in range(2 * len(frames))]
+    assert np.mean([p.present.all() for p in poses]) >= 0.95
