@@ -23,6 +23,7 @@ Which instance holds which person may change over time; :mod:`pose.tracking` kee
 """
 from __future__ import annotations
 
+import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +92,13 @@ class PersonLandmarks:
 
 
 def _landmark_model_path(model_complexity: int) -> Path:
-    import mediapipe
-
-    return Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / _MODEL_FILES[model_complexity]
+    """Where mediapipe keeps the landmark model, found without importing mediapipe (a third of a
+    second: the pose stage of ``--video`` runs in a worker process that imports it)."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("mediapipe is not installed (pip install -r requirements.txt)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    return root / "modules" / "pose_landmark" / _MODEL_FILES[model_complexity]
 
 
 def _check_model_complexity(model_complexity: int) -> None:
@@ -105,6 +110,13 @@ def _check_model_complexity(model_complexity: int) -> None:
             f"pose model_complexity {model_complexity} needs {path.name}, which mediapipe does not "
             f"ship in its wheel and would download from the internet; use model_complexity "
             f"{DEFAULT_MODEL_COMPLEXITY} (bundled) or place the file at {path}")
+
+
+def check_settings(persons: int, model_complexity: int = DEFAULT_MODEL_COMPLEXITY) -> None:
+    """InputError unless an estimator can be made for ``persons`` with ``model_complexity``."""
+    if persons not in (1, 2):
+        raise InputError(f"persons must be 1 or 2, got {persons!r}")
+    _check_model_complexity(model_complexity)
 
 
 def _to_person(result, width: int, height: int) -> PersonLandmarks | None:
@@ -151,9 +163,7 @@ class MediaPipePoseEstimator:
                  smooth_landmarks: bool = False):
         """``smooth_landmarks`` turns on MediaPipe's own filter; it is off because :class:`pose.stage.
         PoseStage` smooths after tracking with a One Euro filter of bounded lag."""
-        if persons not in (1, 2):
-            raise InputError(f"persons must be 1 or 2, got {persons!r}")
-        _check_model_complexity(model_complexity)
+        check_settings(persons, model_complexity)
         import mediapipe as mp
 
         self.persons = persons

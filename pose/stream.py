@@ -1,23 +1,33 @@
-"""The pose stage over a whole stream of frames, with decoding and MediaPipe on their own threads.
+"""The pose stage over a whole stream of frames, with MediaPipe beside the rest instead of before it.
 
-    reader thread ──frames──> estimator thread ──people──> caller's thread
-    (decode)                  (MediaPipe)                   (tracking, mapping, smoothing)
+    video file:      worker process (decode, MediaPipe) ──people──> caller (tracking, mapping, smoothing)
+    other frames:    reader thread ──frames──> estimator thread ──people──> caller's thread
 
 For offline work (``--video``, ``--convert``, extracting teaching clips): MediaPipe keeps one core
-busy and everything else runs beside it instead of after it. Nothing is dropped (the hand-overs
-of :mod:`core.handover` wait when full, so memory stays bounded); the estimator sees the frames in
-order on one thread and tracking runs in order on the caller's, so the poses are exactly those of
-calling :meth:`pose.stage.PoseStage.process` frame by frame (``threaded=False`` does just that).
+busy and everything else runs on the other. For a video file read by the MediaPipe estimator,
+decoding and estimation run in a worker process of their own, so that the Python work after them
+(mapping, tracking, smoothing, the classifier: a few milliseconds per frame, holding the
+interpreter lock) never makes MediaPipe wait for the lock, which it needs several times per frame
+(measured on 400 frames: threads in one process took 1.17x MediaPipe's time for the pose stage,
+1.3x with the classifier). Other frame sources, and estimators given to the stage, run on threads
+of this process.
+
+Nothing is dropped (the hand-overs wait when full, so memory stays bounded); the estimator sees
+the frames in order and tracking runs in order on the caller's thread, so the poses are exactly
+those of :meth:`pose.stage.PoseStage.process` frame by frame (``threaded=False`` does just that).
 """
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import threading
 from typing import Iterable, Iterator
 
 import numpy as np
 
+from core.errors import InputError
 from core.handover import Handover, start_thread
+from core.video import VideoReader
 from pose.stage import FramePose, PoseStage
 
 FRAMES_AHEAD = 4
@@ -27,10 +37,10 @@ POSES_AHEAD = 32
 """Estimated frames waiting for tracking (the caller may pause, e.g. while a model loads)."""
 
 SWITCH_INTERVAL_S = 0.001
-"""Python's thread switch interval while the threads run. MediaPipe needs the interpreter lock
-briefly several times per frame; at the default 5 ms each of those waits can cost it up to 5 ms
-when another thread is busy in Python (measured: 1.9 s alone, 4.3 s beside a busy thread at
-5 ms, 2.3 s at 1 ms for 200 frames)."""
+"""Python's thread switch interval while an estimator thread runs here. MediaPipe needs the
+interpreter lock briefly several times per frame; at the default 5 ms each of those waits can cost
+it up to 5 ms when another thread is busy in Python (measured: 1.9 s alone, 4.3 s beside a busy
+thread at 5 ms, 2.3 s at 1 ms for 200 frames)."""
 
 
 def pose_stream(frames: Iterable[tuple[np.ndarray, float]], stage: PoseStage, *, keep_frames: bool = False,
@@ -38,22 +48,28 @@ def pose_stream(frames: Iterable[tuple[np.ndarray, float]], stage: PoseStage, *,
     """``(frame or None, FramePose)`` for every ``(frame_bgr, t)`` of ``frames``, in order.
 
     ``keep_frames``: pass each frame on (else None, so frames are freed as soon as they are
-    estimated). The stage is used, not closed. Leaving the loop early stops the threads."""
+    estimated). The stage is used, not closed. Leaving the loop early stops the workers."""
     if not threaded:
         for frame, t in frames:
             pose = stage.process(frame, t)
             yield (frame if keep_frames else None), pose
         return
+    if isinstance(frames, VideoReader) and not stage.given_estimator:
+        estimated = _in_process(frames, stage, keep_frames)
+    else:
+        estimated = _in_threads(frames, stage, keep_frames)
+    try:
+        for people, size, frame, t in estimated:
+            yield frame, stage.track(people, size, t)
+    finally:
+        estimated.close()
+
+
+def _in_threads(frames, stage: PoseStage, keep_frames: bool) -> Iterator[tuple]:
+    """(people, size, frame or None, t) per frame, decoded and estimated on two threads."""
     stop = threading.Event()
     decoded: Handover = Handover(stop, FRAMES_AHEAD)
     estimated: Handover = Handover(stop, POSES_AHEAD)
-
-    def read() -> None:
-        iterator = iter(frames)
-        try:
-            decoded.pump(iterator)
-        finally:
-            getattr(iterator, "close", lambda: None)()
 
     def estimate() -> None:
         estimated.pump((stage.estimator.estimate(frame), (frame.shape[1], frame.shape[0]),
@@ -61,12 +77,94 @@ def pose_stream(frames: Iterable[tuple[np.ndarray, float]], stage: PoseStage, *,
 
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
-    threads = [start_thread(read, "pose-stream-read"), start_thread(estimate, "pose-stream-estimate")]
+    threads = [start_thread(lambda: _read(frames, decoded), "pose-stream-read"),
+               start_thread(estimate, "pose-stream-estimate")]
     try:
-        for people, size, frame, t in estimated:
-            yield frame, stage.track(people, size, t)
+        yield from estimated
     finally:
         stop.set()
         threads[1].join()  # the estimator finishes its frame before the caller may close the stage
         threads[0].join(timeout=1.0)  # the reader closes its own decoder
         sys.setswitchinterval(interval)
+
+
+def _read(frames, decoded: Handover) -> None:
+    """Reader thread: every frame into ``decoded``; it closes the iterator it made."""
+    iterator = iter(frames)
+    try:
+        decoded.pump(iterator)
+    finally:
+        getattr(iterator, "close", lambda: None)()
+
+
+class _Failed:
+    """An exception raised in the worker process, or its text when it cannot be sent."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _estimate_video(path: str, persons: int, model_complexity: int, connection) -> None:
+    """Worker process: decode ``path`` (on a thread) and estimate every frame, sending
+    ``(people, size, t)`` per frame, then None; an exception goes as :class:`_Failed`."""
+    from pose.mediapipe_estimator import MediaPipePoseEstimator
+
+    stop = threading.Event()
+    decoded: Handover = Handover(stop, FRAMES_AHEAD)
+    reader = None
+    try:
+        with MediaPipePoseEstimator(persons, model_complexity=model_complexity) as estimator:
+            reader = start_thread(lambda: _read(VideoReader(path), decoded), "pose-worker-read")
+            for frame, t in decoded:
+                connection.send((estimator.estimate(frame), (frame.shape[1], frame.shape[0]), t))
+        connection.send(None)
+    except (BrokenPipeError, EOFError):
+        pass  # the caller has gone
+    except BaseException as err:  # passed on to the caller, which raises it
+        try:
+            connection.send(_Failed(err))
+        except Exception:  # not picklable: its text will do
+            connection.send(_Failed(RuntimeError(f"pose worker: {err!r}")))
+    finally:
+        stop.set()
+        if reader is not None:
+            reader.join(timeout=1.0)
+        connection.close()
+
+
+def _in_process(frames: VideoReader, stage: PoseStage, keep_frames: bool) -> Iterator[tuple]:
+    """(people, size, frame or None, t) per frame of a video file, estimated in a worker process
+    (started fresh: ``spawn``, which is safe beside threads); with ``keep_frames`` the frames are
+    decoded here a second time (sending them would cost more)."""
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    worker = context.Process(target=_estimate_video, name="pose-worker", daemon=True,
+                             args=(str(frames.path), stage.persons, stage.model_complexity, sending))
+    worker.start()
+    sending.close()
+    local = iter(frames) if keep_frames else None
+    try:
+        while True:
+            try:
+                item = receiving.recv()
+            except EOFError:
+                raise RuntimeError(f"the pose worker process ended unexpectedly "
+                                   f"(exit code {worker.exitcode})") from None
+            if item is None:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            people, size, t = item
+            frame = next(local)[0] if local is not None else None
+            yield people, size, frame, t
+        if local is not None:
+            for _ in local:  # a frame here the worker did not send (cannot happen for one file)
+                raise InputError(f"{frames.path}: the video decoded differently twice")
+    finally:
+        receiving.close()
+        if local is not None:
+            local.close()
+        worker.join(timeout=1.0)
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
