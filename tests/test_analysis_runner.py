@@ -156,3 +156,22 @@ def test_real_clip_threaded_and_serial_timelines_are_identical(videos_dir, tmp_p
     assert serial.frames == 72 and len(serial.windows) >= 10 and serial.segments
     assert {w["person"] for w in serial.windows} == {0, 1}
     assert threaded.timeline() == serial.timeline()
+
+
+def test_a_video_that_breaks_off_is_reported_from_the_worker_process(videos_dir, tmp_path, recognizer):
+    import multiprocessing
+
+    from app_fakes import cut_clip
+
+    from core.errors import InputError
+    from core.video import VideoReader
+
+    clip = cut_clip(videos_dir / "ntu_sample.avi", tmp_path / "cut.avi", 0, 40)
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 2])
+    results = []
+    with pytest.raises(InputError, match="truncated"):
+        for result in analyse_frames(VideoReader(clip), recognizer, PipelineConfig()):
+            results.append(result)
+    assert 0 < len(results) < 40  # the frames before the break came out, in order
+    assert not multiprocessing.active_children()

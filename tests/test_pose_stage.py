@@ -293,3 +293,14 @@ def test_two_person_mode_keeps_both_ntu_actors_over_a_loop(videos_dir):
     with PoseStage(persons=2) as stage:
         poses = [stage.process(frames[i % len(frames)], i / 30) for i in range(2 * len(frames))]
     assert np.mean([p.present.all() for p in poses]) >= 0.95
+
+
+def test_extraction_in_a_worker_process_equals_the_serial_one(videos_dir, tmp_path):
+    from app_fakes import cut_clip
+
+    clip = cut_clip(videos_dir / "ntu_sample.avi", tmp_path / "cut.avi", 0, 24, size=(640, 360))
+    serial = extract_skeleton(clip, persons=2, progress=False, threaded=False)
+    concurrent = extract_skeleton(clip, persons=2, progress=False)
+    assert serial.keys() == concurrent.keys()
+    for key in serial:
+        assert np.array_equal(serial[key], concurrent[key]), key
