@@ -117,7 +117,7 @@ def _estimate_video(path: str, persons: int, model_complexity: int, connection) 
             reader = start_thread(lambda: _read(VideoReader(path), decoded), "pose-worker-read")
             for frame, t in decoded:
                 connection.send((estimator.estimate(frame), (frame.shape[1], frame.shape[0]), t))
-        connection.send(None)
+            connection.send(None)  # before the graphs close: the caller need not wait for that
     except (BrokenPipeError, EOFError):
         pass  # the caller has gone
     except BaseException as err:  # passed on to the caller, which raises it
@@ -143,6 +143,7 @@ def _in_process(frames: VideoReader, stage: PoseStage, keep_frames: bool) -> Ite
     worker.start()
     sending.close()
     local = iter(frames) if keep_frames else None
+    finished = False
     try:
         while True:
             try:
@@ -151,6 +152,7 @@ def _in_process(frames: VideoReader, stage: PoseStage, keep_frames: bool) -> Ite
                 raise RuntimeError(f"the pose worker process ended unexpectedly "
                                    f"(exit code {worker.exitcode})") from None
             if item is None:
+                finished = True
                 break
             if isinstance(item, _Failed):
                 raise item.error
@@ -164,7 +166,8 @@ def _in_process(frames: VideoReader, stage: PoseStage, keep_frames: bool) -> Ite
         receiving.close()
         if local is not None:
             local.close()
-        worker.join(timeout=1.0)
-        if worker.is_alive():
-            worker.terminate()
-            worker.join()
+        if not finished:  # stopped early or failed: end it now; else it ends by itself (daemon)
+            worker.join(timeout=1.0)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
