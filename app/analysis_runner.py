@@ -8,8 +8,9 @@
 MediaPipe keeps one core busy; decoding, tracking and the classifier share the other. Nothing is
 dropped: every frame comes out, in order, with the states of the window cut at it.
 
-Start-up. The recogniser may still be loading (a ``Future``, :mod:`app.recognizer_loader`): the
-pose stage starts on the first frames anyway and their poses wait until it is ready. Its person
+Start-up. The recogniser may still be loading (a ``Future``, or a :class:`app.recognizer_loader.
+RecognizerLoad`, started here right after the pose worker): the pose stage starts on the first
+frames anyway and their poses wait until it is ready. Its person
 slots are then ``config.persons``, or one; a two-person model found once it has loaded restarts
 the clip with two (before any result came out, so callers never notice).
 
@@ -25,7 +26,6 @@ on the caller's thread, same grouping), and ``batch=1`` exactly those of
 from __future__ import annotations
 
 import collections
-import contextlib
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 import numpy as np
 
 from app.pipeline import ActionPipeline, PipelineConfig
+from app.recognizer_loader import RecognizerLoad
 from app.scoring import ActionState
 from app.windowing import Window
 from core.handover import Handover, start_thread
 from pose.stage import FramePose, PoseStage
-from pose.stream import pose_stream
+from pose.stream import PoseStream
 
 if TYPE_CHECKING:
     from app.recognizer import Recognizer
@@ -79,12 +80,24 @@ class _WrongPersons(Exception):
         self.persons = persons
 
 
-def loaded(recognizer: Recognizer | Future[Recognizer]) -> Recognizer:
-    """The recogniser, waiting for it (and raising its loading error) if it is a future."""
+def loaded(recognizer: Recognizer | Future[Recognizer] | RecognizerLoad) -> Recognizer:
+    """The recogniser, waiting for it (and raising its loading error) while it loads."""
+    if isinstance(recognizer, RecognizerLoad):
+        recognizer = recognizer.start()
     return recognizer.result() if isinstance(recognizer, Future) else recognizer
 
 
-def analyse_frames(frames: Iterable[tuple[np.ndarray, float]], recognizer: Recognizer | Future[Recognizer],
+def _if_loaded(recognizer: Recognizer | Future[Recognizer] | RecognizerLoad) -> Recognizer | None:
+    """The recogniser if it is there already (raising its loading error), else None."""
+    if isinstance(recognizer, RecognizerLoad):
+        recognizer = recognizer.future
+    if isinstance(recognizer, Future):
+        return recognizer.result() if recognizer.done() else None
+    return recognizer
+
+
+def analyse_frames(frames: Iterable[tuple[np.ndarray, float]],
+                   recognizer: Recognizer | Future[Recognizer] | RecognizerLoad,
                    config: PipelineConfig, *, keep_frames: bool = False, threaded: bool = True,
                    batch: int = BATCH_WINDOWS,
                    make_pose_stage: Callable[[int], PoseStage] = PoseStage) -> Iterator[FrameResult]:
@@ -93,9 +106,8 @@ def analyse_frames(frames: Iterable[tuple[np.ndarray, float]], recognizer: Recog
     builds the pose stage for a number of person slots."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    if isinstance(recognizer, Future) and recognizer.done():
-        recognizer = recognizer.result()
-    persons = config.persons or (1 if isinstance(recognizer, Future) else recognizer.num_person)
+    known = _if_loaded(recognizer)
+    persons = config.persons or (known.num_person if known is not None else 1)
     while True:
         run = _Run(frames, recognizer, config, make_pose_stage(persons), keep_frames, threaded, batch)
         try:
@@ -128,8 +140,9 @@ class _Run:
         self.from_classifier: Handover = Handover(stop)
         classifier = start_thread(self._classify, "analysis-classifier") if self.threaded else None
         try:
-            with contextlib.closing(pose_stream(self.frames, stage, keep_frames=self.keep_frames,
-                                                threaded=self.threaded)) as poses:
+            with PoseStream(self.frames, stage, keep_frames=self.keep_frames, threaded=self.threaded) as poses:
+                if isinstance(self.recognizer, RecognizerLoad):  # after the pose worker, not before
+                    self.recognizer.start()
                 for frame, pose in poses:
                     self.unwindowed.append(_Record(frame, pose))
                     self._window(block=self.keep_frames and len(self.unwindowed) >= MAX_HELD_FRAMES)
@@ -162,7 +175,7 @@ class _Run:
         """Once the recogniser is there (waiting for it with ``block``), cut the windows of the
         frames posed so far and send full groups to the classifier."""
         if self.pipeline is None:
-            if isinstance(self.recognizer, Future) and not block and not self.recognizer.done():
+            if not block and _if_loaded(self.recognizer) is None:
                 return
             recognizer = loaded(self.recognizer)
             if self.config.persons is None and recognizer.num_person != self.stage.persons:

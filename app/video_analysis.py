@@ -27,7 +27,7 @@ from app.analysis_runner import analyse_frames, loaded
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
 from app.pipeline import PipelineConfig, config_from_args, is_absent
-from app.recognizer_loader import load_in_background
+from app.recognizer_loader import RecognizerLoad
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
 from app.sources import open_source
@@ -90,7 +90,7 @@ def best_label(windows_seen: int, label_sums: dict[str, float]) -> tuple[str, fl
     return label, label_sums[label] / windows_seen
 
 
-def analyse_video(path: str | Path, recognizer: Recognizer | Future[Recognizer],
+def analyse_video(path: str | Path, recognizer: Recognizer | Future[Recognizer] | RecognizerLoad,
                   config: PipelineConfig | None = None, out: str | Path | None = None,
                   progress: bool = True, threaded: bool = True) -> ClipAnalysis:
     """Run the pipeline over every frame of ``path``; write the annotated video to ``out``.
@@ -195,20 +195,20 @@ def run_cli(args: argparse.Namespace) -> int:
     clips = _clips(target)
     folder_mode = target.is_dir()
     config = config_from_args(args)
-    recognizer = load_in_background(model, args.device)  # the pose stage starts meanwhile
+    recognizer = RecognizerLoad(model, args.device)  # loads beside the first clip's pose stage
     failed, described = 0, False
     for clip in clips:
         try:
             analysis = analyse_video(clip, recognizer, config,
                                      out=_output(args.out, clip, folder_mode, ".annotated.mp4"))
         except InputError as err:
-            if not folder_mode or (recognizer.done() and recognizer.exception() is not None):
+            if not folder_mode or recognizer.failed():
                 raise  # one clip's problem is skipped in a folder; the model's is every clip's
             print(f"skipped {clip.name}: {err}")
             failed += 1
             continue
         if not described:  # the model has loaded by now
-            _print_model(recognizer.result())
+            _print_model(loaded(recognizer))
             described = True
         timeline = _output(args.timeline, clip, folder_mode, ".timeline.json")
         if timeline is not None:

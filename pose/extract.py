@@ -9,7 +9,7 @@ from tqdm import tqdm
 from core.errors import InputError
 from core.video import VideoReader
 from pose.stage import PoseStage
-from pose.stream import pose_stream
+from pose.stream import PoseStream
 
 
 def extract_skeleton(video_path: str | os.PathLike, persons: int = 1, progress: bool = True,
@@ -25,9 +25,9 @@ def extract_skeleton(video_path: str | os.PathLike, persons: int = 1, progress: 
         raise InputError(f"--persons must be 1 or 2, got {persons!r}")
     video = VideoReader(video_path)
     joints, confidence, timestamps = [], [], []
-    with PoseStage(persons=persons) as stage, tqdm(total=video.frame_count, unit="frame", disable=not progress,
-                                                   desc=f"pose {video.path.name}") as bar:
-        for _, pose in pose_stream(video, stage, threaded=threaded):
+    with PoseStage(persons=persons) as stage, PoseStream(video, stage, threaded=threaded) as poses, \
+            tqdm(total=video.frame_count, unit="frame", disable=not progress, desc=f"pose {video.path.name}") as bar:
+        for _, pose in poses:
             bar.update(1)
             joints.append(pose.joints3d)
             confidence.append(pose.confidence)

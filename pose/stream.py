@@ -1,7 +1,7 @@
 """The pose stage over a whole stream of frames, with MediaPipe beside the rest instead of before it.
 
-    video file:      worker process (decode, MediaPipe) ──people──> caller (tracking, mapping, smoothing)
-    other frames:    reader thread ──frames──> estimator thread ──people──> caller's thread
+    video file:    worker process (decode, MediaPipe) ──people──> caller (tracking, mapping, smoothing)
+    other frames:  reader thread ──frames──> estimator thread ──people──> caller's thread
 
 For offline work (``--video``, ``--convert``, extracting teaching clips): MediaPipe keeps one core
 busy and everything else runs on the other. For a video file read by the MediaPipe estimator,
@@ -10,7 +10,8 @@ decoding and estimation run in a worker process of their own, so that the Python
 interpreter lock) never makes MediaPipe wait for the lock, which it needs several times per frame
 (measured on 400 frames: threads in one process took 1.17x MediaPipe's time for the pose stage,
 1.3x with the classifier). Other frame sources, and estimators given to the stage, run on threads
-of this process.
+of this process. The workers start as soon as the stream is made, so that a caller can start
+other slow work (loading a model) after them.
 
 Nothing is dropped (the hand-overs wait when full, so memory stays bounded); the estimator sees
 the frames in order and tracking runs in order on the caller's thread, so the poses are exactly
@@ -43,49 +44,79 @@ it up to 5 ms when another thread is busy in Python (measured: 1.9 s alone, 4.3 
 thread at 5 ms, 2.3 s at 1 ms for 200 frames)."""
 
 
-def pose_stream(frames: Iterable[tuple[np.ndarray, float]], stage: PoseStage, *, keep_frames: bool = False,
-                threaded: bool = True) -> Iterator[tuple[np.ndarray | None, FramePose]]:
-    """``(frame or None, FramePose)`` for every ``(frame_bgr, t)`` of ``frames``, in order.
+class PoseStream:
+    """``(frame or None, FramePose)`` for every ``(frame_bgr, t)`` of ``frames``, in order, when
+    iterated; ``close()`` (or leaving a ``with`` block) stops the workers.
 
     ``keep_frames``: pass each frame on (else None, so frames are freed as soon as they are
-    estimated). The stage is used, not closed. Leaving the loop early stops the workers."""
-    if not threaded:
-        for frame, t in frames:
-            pose = stage.process(frame, t)
-            yield (frame if keep_frames else None), pose
-        return
-    if isinstance(frames, VideoReader) and not stage.given_estimator:
-        estimated = _in_process(frames, stage, keep_frames)
-    else:
-        estimated = _in_threads(frames, stage, keep_frames)
-    try:
-        for people, size, frame, t in estimated:
-            yield frame, stage.track(people, size, t)
-    finally:
-        estimated.close()
+    estimated). The stage is used, not closed."""
+
+    def __init__(self, frames: Iterable[tuple[np.ndarray, float]], stage: PoseStage, *,
+                 keep_frames: bool = False, threaded: bool = True) -> None:
+        self.stage = stage
+        if not threaded:
+            self._estimates = _InLine(frames, stage, keep_frames)
+        elif isinstance(frames, VideoReader) and not stage.given_estimator:
+            self._estimates = _InProcess(frames, stage, keep_frames)
+        else:
+            self._estimates = _InThreads(frames, stage, keep_frames)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray | None, FramePose]]:
+        for people, size, frame, t in self._estimates:
+            yield frame, self.stage.track(people, size, t)
+
+    def close(self) -> None:
+        self._estimates.close()
+
+    def __enter__(self) -> "PoseStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def _in_threads(frames, stage: PoseStage, keep_frames: bool) -> Iterator[tuple]:
+class _InLine:
+    """Estimates on the caller's thread: exactly :meth:`PoseStage.process`, frame by frame."""
+
+    def __init__(self, frames, stage: PoseStage, keep_frames: bool) -> None:
+        self.frames, self.stage, self.keep_frames = frames, stage, keep_frames
+
+    def __iter__(self) -> Iterator[tuple]:
+        for frame, t in self.frames:
+            yield (self.stage.estimator.estimate(frame), (frame.shape[1], frame.shape[0]),
+                   frame if self.keep_frames else None, t)
+
+    def close(self) -> None:
+        """Nothing runs beside the caller."""
+
+
+class _InThreads:
     """(people, size, frame or None, t) per frame, decoded and estimated on two threads."""
-    stop = threading.Event()
-    decoded: Handover = Handover(stop, FRAMES_AHEAD)
-    estimated: Handover = Handover(stop, POSES_AHEAD)
 
-    def estimate() -> None:
-        estimated.pump((stage.estimator.estimate(frame), (frame.shape[1], frame.shape[0]),
-                        frame if keep_frames else None, t) for frame, t in decoded)
+    def __init__(self, frames, stage: PoseStage, keep_frames: bool) -> None:
+        self._stop = threading.Event()
+        decoded: Handover = Handover(self._stop, FRAMES_AHEAD)
+        self._estimated: Handover = Handover(self._stop, POSES_AHEAD)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
-    threads = [start_thread(lambda: _read(frames, decoded), "pose-stream-read"),
-               start_thread(estimate, "pose-stream-estimate")]
-    try:
-        yield from estimated
-    finally:
-        stop.set()
-        threads[1].join()  # the estimator finishes its frame before the caller may close the stage
-        threads[0].join(timeout=1.0)  # the reader closes its own decoder
-        sys.setswitchinterval(interval)
+        def estimate() -> None:
+            self._estimated.pump((stage.estimator.estimate(frame), (frame.shape[1], frame.shape[0]),
+                                  frame if keep_frames else None, t) for frame, t in decoded)
+
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL_S))
+        self._reader = start_thread(lambda: _read(frames, decoded), "pose-stream-read")
+        self._estimator = start_thread(estimate, "pose-stream-estimate")
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._estimated)
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._estimator.join()  # it finishes its frame before the caller may close the stage
+        self._reader.join(timeout=1.0)  # the reader closes its own decoder
+        sys.setswitchinterval(self._interval)
 
 
 def _read(frames, decoded: Handover) -> None:
@@ -98,7 +129,7 @@ def _read(frames, decoded: Handover) -> None:
 
 
 class _Failed:
-    """An exception raised in the worker process, or its text when it cannot be sent."""
+    """An exception raised in the worker process (or, when it cannot be sent, one with its text)."""
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
@@ -132,42 +163,47 @@ def _estimate_video(path: str, persons: int, model_complexity: int, connection) 
         connection.close()
 
 
-def _in_process(frames: VideoReader, stage: PoseStage, keep_frames: bool) -> Iterator[tuple]:
+class _InProcess:
     """(people, size, frame or None, t) per frame of a video file, estimated in a worker process
-    (started fresh: ``spawn``, which is safe beside threads); with ``keep_frames`` the frames are
-    decoded here a second time (sending them would cost more)."""
-    context = multiprocessing.get_context("spawn")
-    receiving, sending = context.Pipe(duplex=False)
-    worker = context.Process(target=_estimate_video, name="pose-worker", daemon=True,
-                             args=(str(frames.path), stage.persons, stage.model_complexity, sending))
-    worker.start()
-    sending.close()
-    local = iter(frames) if keep_frames else None
-    finished = False
-    try:
+    started at once (``spawn``: a fresh interpreter, safe beside threads; scripts that use it need
+    the ``if __name__ == "__main__":`` guard). With ``keep_frames`` the frames are decoded here a
+    second time (sending them would cost more)."""
+
+    def __init__(self, frames: VideoReader, stage: PoseStage, keep_frames: bool) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._receiving, sending = context.Pipe(duplex=False)
+        self._worker = context.Process(target=_estimate_video, name="pose-worker", daemon=True,
+                                       args=(str(frames.path), stage.persons, stage.model_complexity, sending))
+        self._worker.start()
+        sending.close()
+        self._frames = frames
+        self._local = iter(frames) if keep_frames else None
+        self._finished = False
+
+    def __iter__(self) -> Iterator[tuple]:
         while True:
             try:
-                item = receiving.recv()
+                item = self._receiving.recv()
             except EOFError:
                 raise RuntimeError(f"the pose worker process ended unexpectedly "
-                                   f"(exit code {worker.exitcode})") from None
+                                   f"(exit code {self._worker.exitcode})") from None
             if item is None:
-                finished = True
                 break
             if isinstance(item, _Failed):
                 raise item.error
             people, size, t = item
-            frame = next(local)[0] if local is not None else None
+            frame = next(self._local)[0] if self._local is not None else None
             yield people, size, frame, t
-        if local is not None:
-            for _ in local:  # a frame here the worker did not send (cannot happen for one file)
-                raise InputError(f"{frames.path}: the video decoded differently twice")
-    finally:
-        receiving.close()
-        if local is not None:
-            local.close()
-        if not finished:  # stopped early or failed: end it now; else it ends by itself (daemon)
-            worker.join(timeout=1.0)
-            if worker.is_alive():
-                worker.terminate()
-                worker.join()
+        self._finished = True
+        if self._local is not None and next(self._local, None) is not None:
+            raise InputError(f"{self._frames.path}: the video decoded to more frames the second time")
+
+    def close(self) -> None:
+        self._receiving.close()
+        if self._local is not None:
+            self._local.close()
+        if not self._finished:  # stopped early or failed: end it now; else it ends by itself (daemon)
+            self._worker.join(timeout=1.0)
+            if self._worker.is_alive():
+                self._worker.terminate()
+                self._worker.join()

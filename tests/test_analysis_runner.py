@@ -175,3 +175,14 @@ def test_a_video_that_breaks_off_is_reported_from_the_worker_process(videos_dir,
             results.append(result)
     assert 0 < len(results) < 40  # the frames before the break came out, in order
     assert not multiprocessing.active_children()
+
+
+def test_a_recognizer_load_starts_with_the_pose_stage_and_gives_the_same_results(recognizer):
+    from app.recognizer_loader import RecognizerLoad
+
+    config = PipelineConfig(persons=2)
+    serial = _outcome(analyse_frames(CLIP, recognizer, config, threaded=False, make_pose_stage=_stages()))
+    load = RecognizerLoad(recognizer.path, "cpu")
+    results = analyse_frames(CLIP, load, config, make_pose_stage=_stages())
+    assert load.future is None  # nothing imported or loaded before the analysis begins
+    assert _outcome(results) == serial and load.future.done() and not load.failed()
