@@ -103,7 +103,8 @@ def analyse_frames(frames: Iterable[tuple[np.ndarray, float]],
                    make_pose_stage: Callable[[int], PoseStage] = PoseStage) -> Iterator[FrameResult]:
     """Every frame of ``frames`` (re-iterable: a video source) through the pose stage, windows and
     recogniser, in order. ``keep_frames`` passes the frames on (for drawing); ``make_pose_stage``
-    builds the pose stage for a number of person slots."""
+    builds the pose stage for a number of person slots (the default's MediaPipe estimator runs
+    in a worker process for a video file, :mod:`pose.stream`)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     known = _if_loaded(recognizer)
@@ -131,16 +132,14 @@ class _Run:
         self.group_start = 0  # frame number of the group's first window
         self.windowed = self.windows_cut = 0
         self.scored: dict[int, list[ActionState]] = {}  # window number -> states
-        self.yielded = False
+        self.stop = threading.Event()
+        self.to_classifier: Handover = Handover(self.stop)  # (first window number, windows), then None
+        self.from_classifier: Handover = Handover(self.stop)  # (first window number, their states)
 
     def results(self) -> Iterator[FrameResult]:
-        stage = self.stage
-        stop = threading.Event()
-        self.to_classifier: Handover = Handover(stop)
-        self.from_classifier: Handover = Handover(stop)
         classifier = start_thread(self._classify, "analysis-classifier") if self.threaded else None
         try:
-            with PoseStream(self.frames, stage, keep_frames=self.keep_frames, threaded=self.threaded) as poses:
+            with PoseStream(self.frames, self.stage, keep_frames=self.keep_frames, threaded=self.threaded) as poses:
                 if isinstance(self.recognizer, RecognizerLoad):  # after the pose worker, not before
                     self.recognizer.start()
                 for frame, pose in poses:
@@ -156,10 +155,10 @@ class _Run:
             if self.pending:
                 raise RuntimeError("the classifier stopped before scoring every window")
         finally:
-            stop.set()
+            self.stop.set()
             if classifier is not None:
                 classifier.join()
-            stage.close()
+            self.stage.close()
 
     def _classify(self) -> None:
         """Classifier thread: score each group sent, in order."""
@@ -179,8 +178,7 @@ class _Run:
                 return
             recognizer = loaded(self.recognizer)
             if self.config.persons is None and recognizer.num_person != self.stage.persons:
-                assert not self.yielded
-                raise _WrongPersons(recognizer.num_person)
+                raise _WrongPersons(recognizer.num_person)  # no frame has come out yet
             self.pipeline = ActionPipeline(recognizer, self.config, pose_stage=self.stage)
         while self.unwindowed:
             record = self.unwindowed.popleft()
@@ -229,7 +227,6 @@ class _Run:
                 continue
             self.pending.popleft()
             states = self.scored.pop(record.window) if record.window is not None else []
-            self.yielded = True
             yield FrameResult(record.frame, record.pose.t, record.pose, states)
             if one:
                 return
