@@ -244,10 +244,11 @@ def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot
                                                                            videos_dir, models):
     from concurrent.futures import Future
 
+    from app import recognizer_loader
     from app.recognizer import Recognizer
 
     pending = Future()
-    monkeypatch.setattr(mw, "load_in_background", lambda path, device: pending)
+    monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
     window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=models[0], device="cpu",
                                       output_dir=tmp_path))
     qtbot.addWidget(window)
@@ -269,11 +270,12 @@ def test_a_two_person_model_loading_late_restarts_the_source_with_two_slots(qtbo
                                                                             videos_dir):
     from concurrent.futures import Future
 
+    from app import recognizer_loader
     from app.recognizer import Recognizer
 
     pair = make_checkpoint(tmp_path / "pair.pt", num_person=2)
     pending = Future()
-    monkeypatch.setattr(mw, "load_in_background", lambda path, device: pending)
+    monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
     window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=pair, device="cpu",
                                       output_dir=tmp_path))
     qtbot.addWidget(window)

@@ -37,7 +37,7 @@ from app.gui.video_view import VideoView
 from app.metrics import LatencyStats, RateMeter
 from app.model_catalog import shipped_models, startup_model
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
-from app.recognizer_loader import load_in_background
+from app.recognizer_loader import RecognizerLoad
 from app.recording import ClipRecorder
 from app.sources import CameraSource, open_source
 from app.timeline import SegmentBuilder
@@ -47,6 +47,9 @@ from model.user_models import user_models
 
 if TYPE_CHECKING:  # torch comes with the recogniser, imported when a model loads
     from app.recognizer import Recognizer
+
+MODEL_LOAD_DELAY_MS = 1500
+"""The start-up model starts loading at the first frame shown, at the latest after this long."""
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
@@ -90,8 +93,7 @@ class MainWindow(QMainWindow):
         self.output_dir = self.options.output_dir
         self.config = self.options.pipeline or PipelineConfig(persons=self.options.persons)
         self.recognizer: Recognizer | None = None
-        self._starting_model: Future | None = None  # the start-up model, while it loads
-        self._starting_path: Path | None = None
+        self._starting_model: RecognizerLoad | None = None  # the start-up model, until it is in use
         self.engine: RealtimeEngine | None = None
         self.source_spec: str | None = None
         self.source_fps: float | None = None
@@ -194,15 +196,20 @@ class MainWindow(QMainWindow):
     # --- model ----------------------------------------------------------------------------------
 
     def start_up(self) -> None:
-        """Start loading the starting model and open the starting source at once (called once the
-        window shows): poses are on screen while torch and the model load."""
+        """Open the starting source at once and load the starting model beside it (called once
+        the window shows): the first frame is on screen before torch is imported (it starts
+        loading once that frame is shown, or after :data:`MODEL_LOAD_DELAY_MS`), and poses are on
+        screen while it loads."""
         model = self.options.model or startup_model()
         if model is not None:
-            self._starting_model = load_in_background(model, self.options.device)
-            self._starting_model.add_done_callback(self._announce_model)
-            self._starting_path = Path(model)
-            self.controls.show_models(shipped_models() + user_models(), self._starting_path)
+            self._starting_model = RecognizerLoad(model, self.options.device)
+            self.controls.show_models(shipped_models() + user_models(), self._starting_model.checkpoint)
         self.open_source(self.options.source)
+        if model is not None:
+            if self.engine is None:
+                self._start_loading()
+            else:
+                QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._start_loading)
         if model is None:
             self.refresh_models()
         if model is None and not self.message.text():  # a source problem is the more pressing news
@@ -231,6 +238,11 @@ class MainWindow(QMainWindow):
         self.controls.show_models(shipped_models() + user_models(), recognizer.path)
         self.setWindowTitle(f"Action recognition — {recognizer.name}")
 
+    def _start_loading(self) -> None:
+        """Start loading the start-up model in the background (once)."""
+        if self._starting_model is not None and self._starting_model.future is None:
+            self._starting_model.start().add_done_callback(self._announce_model)
+
     def _announce_model(self, future: Future) -> None:
         """On the loading thread: hand the loaded model to the GUI thread."""
         try:
@@ -239,15 +251,15 @@ class MainWindow(QMainWindow):
             pass
 
     def _on_starting_model(self, future: Future) -> None:
-        if future is self._starting_model:  # not already taken by load_model
+        if self._starting_model is not None and future is self._starting_model.future:  # not yet taken
             self._take_starting_model()
 
     def _take_starting_model(self) -> None:
         """Wait for the start-up model and put it to work: it joins the running engine from its
         next frame on, or (needing other person slots) the source restarts with it."""
-        future, self._starting_model = self._starting_model, None
+        load, self._starting_model = self._starting_model, None
         try:
-            recognizer = future.result()
+            recognizer = load.start().result()
         except InputError as err:
             self.show_error(str(err))
             self.refresh_models()
@@ -267,7 +279,7 @@ class MainWindow(QMainWindow):
         restart)."""
         current = self.recognizer.path if self.recognizer else None
         if current is None and self._starting_model is not None:
-            current = self._starting_path  # still loading
+            current = self._starting_model.checkpoint  # still loading
         self.controls.show_models(shipped_models() + user_models(), current)
 
     def choose_model_file(self) -> None:
@@ -376,6 +388,7 @@ class MainWindow(QMainWindow):
 
     def _show_frame(self, live) -> None:
         self.video.set_frame(live.display, token=live.captured)
+        self._start_loading()  # the first frame is on screen: now the model
         self.display_rate.tick()
         if live.t + 1.0 < self._last_t:  # the source started over
             self.segments = SegmentBuilder()
