@@ -74,8 +74,14 @@ def gui_child(source: str) -> None:
         if len(seen) == 2:
             app.quit()
 
+    def on_event(engine, kind: str) -> None:
+        if kind == "actions":
+            note("label")
+        elif kind == "ended":  # a busy machine may need more than one pass of a short clip
+            QTimer.singleShot(0, window.start)
+
     window.video.painted.connect(lambda _: note("frame"))
-    window.engine_event.connect(lambda _, kind: note("label") if kind == "actions" else None)
+    window.engine_event.connect(on_event)
     window.show()
     QTimer.singleShot(0, window.start_up)
     QTimer.singleShot(120000, app.quit)
