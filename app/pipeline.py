@@ -7,15 +7,18 @@ frame in order; the real-time engine runs them on two worker threads.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.recognizer import Recognizer
 from app.repetitions import RepetitionCounter
 from app.scoring import NO_ACTION, ActionState, ScoreSmoother, decide, joint_motion
 from app.windowing import Window, WindowBuffer
 from core.errors import InputError
 from pose.stage import FramePose, PoseStage
+
+if TYPE_CHECKING:  # the recogniser brings torch, which a pipeline without one does not need
+    from app.recognizer import Recognizer
 
 
 @dataclass
@@ -62,9 +65,13 @@ class ActionPipeline:
     def __init__(self, recognizer: Recognizer | None, config: PipelineConfig | None = None,
                  pose_stage: PoseStage | None = None) -> None:
         self.config = config or PipelineConfig()
-        self.recognizer = recognizer
         self.persons = self.config.persons or (recognizer.num_person if recognizer else 1)
         self.pose_stage = pose_stage or PoseStage(persons=self.persons)
+        self._arriving: Recognizer | None = None
+        self._use(recognizer)
+
+    def _use(self, recognizer: Recognizer | None) -> None:
+        self.recognizer = recognizer
         window_seconds = recognizer.window_seconds if recognizer else 1.0
         fps = recognizer.fps if recognizer else 30.0
         self.windows = WindowBuffer(self.persons, window_seconds, fps, self.config.stride_seconds,
@@ -73,22 +80,55 @@ class ActionPipeline:
         self.repetitions = ([RepetitionCounter() for _ in range(self.persons)]
                             if self.config.live_repetitions else [])
 
+    def fits(self, recognizer: Recognizer) -> bool:
+        """Whether ``recognizer`` can take over without other person slots in the pose stage."""
+        return (self.config.persons or recognizer.num_person) == self.persons
+
+    def attach(self, recognizer: Recognizer) -> None:
+        """Start recognising with ``recognizer`` in a pipeline built without one (the GUI starts
+        showing poses while the model loads): windows are cut for it from the next pose on. May be
+        called from any thread while another one runs :meth:`observe`."""
+        if self.recognizer is not None or not self.fits(recognizer):
+            raise ValueError("attach needs a pipeline without a recogniser and with the model's person slots")
+        self._arriving = recognizer
+
     def observe(self, frame: np.ndarray, t: float) -> tuple[FramePose, Window | None]:
         """Pose of ``frame`` at source time ``t``, and a window to recognise when one is due."""
         pose = self.pose_stage.process(frame, t)
-        self.windows.push(t, pose.joints3d, pose.present)
+        return pose, self.add_pose(pose)
+
+    def add_pose(self, pose: FramePose) -> Window | None:
+        """Feed one frame's pose (from this pipeline's pose stage) to the windows and repetition
+        counters; the window to recognise when one is due."""
+        if self._arriving is not None:  # taken over on the thread that feeds the windows
+            arriving, self._arriving = self._arriving, None
+            self._use(arriving)
+        self.windows.push(pose.t, pose.joints3d, pose.present)
         for m, counter in enumerate(self.repetitions):
-            counter.push(t, pose.joints3d[m], bool(pose.present[m]))
-        window = None
-        if self.recognizer is not None and self.windows.due(t):
-            window = self.windows.cut()
-        return pose, window
+            counter.push(pose.t, pose.joints3d[m], bool(pose.present[m]))
+        if self.recognizer is not None and self.windows.due(pose.t):
+            return self.windows.cut()
+        return None
 
     def recognise(self, window: Window) -> list[ActionState]:
         """Smoothed, thresholded states for every person slot at the window's end time."""
+        return self.recognise_many([window])[0]
+
+    def recognise_many(self, windows: list[Window]) -> list[list[ActionState]]:
+        """:meth:`recognise` for consecutive windows, all scored in one forward pass; smoothing
+        runs through them in order, as if they had been recognised one by one."""
         rec = self.recognizer
-        subjects = rec.subjects(window)
-        probs = rec.predict([s.sample for s in subjects])
+        subjects = [rec.subjects(window) for window in windows]
+        probs = rec.predict([s.sample for group in subjects for s in group])
+        states, start = [], 0
+        for window, group in zip(windows, subjects):
+            states.append(self._decide(window, group, probs[start:start + len(group)]))
+            start += len(group)
+        return states
+
+    def _decide(self, window: Window, subjects: list, probs: np.ndarray) -> list[ActionState]:
+        """States of every reported slot for one window, from its subjects' probabilities."""
+        rec = self.recognizer
         recent = window.skeleton[:, -max(2, int(round(self.config.motion_seconds * window.fps))):]
         states: dict[int, ActionState] = {}
         for subject, p in zip(subjects, probs):

@@ -22,6 +22,16 @@ from model.preprocess import InputSpec, prepare_input
 from pose.layouts import NTU25, convert_ctvm
 
 
+def _single_interop_thread() -> None:
+    """One inter-op thread: inference never runs ops in parallel, so a pool would only be more
+    threads beside the pose stage. Torch accepts this only before its first parallel work."""
+    if torch.get_num_interop_threads() != 1:
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass  # already started (another model was loaded first, or training ran): keep it
+
+
 @dataclass(frozen=True)
 class Subject:
     """Who a model sample describes: a person slot (one-person model) or the pair (reported as 0)."""
@@ -41,6 +51,7 @@ class Recognizer:
         self.device = resolve_device(device)
         if self.device.type == "cpu" and cpu_threads:
             torch.set_num_threads(cpu_threads)
+            _single_interop_thread()
         model, meta = load_checkpoint(self.path, device=self.device)
         missing = [k for k in ("class_names", "window", "fps") if not meta.get(k)]
         if missing:

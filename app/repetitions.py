@@ -250,9 +250,13 @@ def _same_phase(series: Series, earlier: list[float]) -> list[float]:
 class RepetitionCounter:
     """The live count of one person's current series, from the last ``history_seconds`` of poses.
 
-    ``push`` (pose thread) adds a frame; ``update`` (inference thread) re-analyses the history with
-    :func:`find_series` and returns the count of the series running now, 0 when none is. A series
-    that outgrows the history keeps the repetitions counted before they left it."""
+    ``push`` (pose thread) adds a frame; ``update`` (inference thread) re-analyses the history up to
+    its ``now`` with :func:`find_series` and returns the count of the series running then, 0 when
+    none is: frames the pose thread has pushed beyond ``now`` are not used, so the count does not
+    depend on how far ahead that thread is. A series that outgrows the history keeps the
+    repetitions counted before they left it."""
+
+    LEAD_SECONDS = 10.0  # how far ahead of the counting the pose thread may be without changing it
 
     def __init__(self, settings: RepetitionSettings = DEFAULT_SETTINGS, history_seconds: float = 30.0,
                  every_seconds: float = 0.5) -> None:
@@ -276,7 +280,7 @@ class RepetitionCounter:
                 self._analysed = -np.inf
             if present:
                 self._frames.append((t, np.array(joints, dtype=np.float32)))
-            while self._frames and t - self._frames[0][0] > self.history_seconds:
+            while self._frames and t - self._frames[0][0] > self.history_seconds + self.LEAD_SECONDS:
                 self._frames.popleft()
 
     def update(self, now: float) -> int:
@@ -287,7 +291,7 @@ class RepetitionCounter:
             if 0 <= now - self._analysed < self.every_seconds:
                 return len(self._reps)
             self._analysed = now
-            frames = list(self._frames)
+            frames = [f for f in self._frames if now - self.history_seconds <= f[0] <= now]
             counted = list(self._reps)
         reps: list[float] = []
         if len(frames) >= 2:

@@ -19,18 +19,21 @@ import csv
 import io
 import json
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from app.analysis_runner import analyse_frames, loaded
 from app.clip_decision import ClipDecision
 from app.clip_summary import (PoseRecord, RepetitionRecord, format_repetitions, format_summary,
                               name_series, segments_with_reps, summary)
 from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
-from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
-from app.recognizer import Recognizer
+from app.pipeline import PipelineConfig, config_from_args, is_absent
+from app.recognizer_loader import RecognizerLoad
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
 from app.sources import is_stream_url, open_source, redact_url
@@ -38,6 +41,9 @@ from app.timeline import Segment, SegmentBuilder
 from core.atomic import write_text
 from core.errors import InputError
 from core.outputs import check_outputs, same_file, unique_stems
+
+if TYPE_CHECKING:
+    from app.recognizer import Recognizer
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 ANNOTATED = ".annotated.mp4"  # suffix of the annotated videos written into --out
@@ -96,16 +102,19 @@ class ClipAnalysis:
         return buf.getvalue()
 
 
-def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConfig | None = None,
-                  out: str | Path | None = None, progress: bool = True) -> ClipAnalysis:
-    """Run the pipeline over every frame of ``path``; write the annotated video to ``out``."""
+def analyse_video(path: str | Path, recognizer: Recognizer | Future[Recognizer] | RecognizerLoad,
+                  config: PipelineConfig | None = None, out: str | Path | None = None,
+                  progress: bool = True, threaded: bool = True) -> ClipAnalysis:
+    """Run the pipeline over every frame of ``path``; write the annotated video to ``out``.
+
+    The pose stage and the classifier run side by side (:mod:`app.analysis_runner`; ``threaded=
+    False``: one after the other, same results); ``recognizer`` may still be loading."""
     path = Path(path)
     source = open_source(str(path))
     config = replace(config or PipelineConfig(), live_repetitions=out is not None)  # only drawn
-    pipeline = ActionPipeline(recognizer, config)
     builder = SegmentBuilder()
     windows: list[dict] = []
-    decision = ClipDecision(recognizer.background)
+    decision: ClipDecision | None = None  # made once the model has loaded (its background classes)
     frames = with_pose = 0
     current: dict[int, ActionState] = {}
     poses = PoseRecord()
@@ -114,15 +123,17 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
     bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, disable=not progress,
                leave=False)
     recorder = ClipRecorder(out, source.fps or 30.0, max_backlog=8, lossless=True) if out else None
+    results = analyse_frames(source, recognizer, config, keep_frames=recorder is not None, threaded=threaded)
     try:
-        for frame, t in source:
-            pose, states = pipeline.step(frame, t)
+        for frame, t, pose, states in results:
             poses.add(pose)
             frames += 1
             with_pose += bool(pose.present.any())
             for state in states:
                 builder.add(state)
                 current[state.person] = state
+                if decision is None:
+                    decision = ClipDecision(loaded(recognizer).background)
                 decision.add(state)
                 if is_absent(state):
                     continue
@@ -130,7 +141,7 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
                                 "top": [{"label": n, "score": round(p, 4)} for n, p in state.top]})
             if recorder is not None:
                 draw_overlay(frame, pose, current)
-                draw_status(frame, f"{t:6.2f}s  {recognizer.name}")
+                draw_status(frame, f"{t:6.2f}s  {loaded(recognizer).name}")
                 recorder.write(frame)  # encoded on the recorder's thread, beside the next pose
             bar.update(1)
     except BaseException:
@@ -138,17 +149,19 @@ def analyse_video(path: str | Path, recognizer: Recognizer, config: PipelineConf
             recorder.discard()
         raise
     finally:
+        results.close()
         bar.close()
         source.close()
-        pipeline.close()
     if recorder is not None:
         recorder.close()
+    model = loaded(recognizer)
     segments = builder.finish(t)
     # a two-person model names both slots at once, as person 0
-    pair = {m: 0 for m in range(pipeline.persons)} if recognizer.num_person > 1 else None
+    pair = {m: 0 for m in range(config.persons or model.num_person)} if model.num_person > 1 else None
     repetitions = name_series(poses.series(), segments, pair)
-    return ClipAnalysis(path, source.fps, frames, with_pose, str(recognizer.path),
-                        segments_with_reps(segments, repetitions), windows, decision, config.threshold,
+    return ClipAnalysis(path, source.fps, frames, with_pose, str(model.path),
+                        segments_with_reps(segments, repetitions), windows,
+                        decision or ClipDecision(model.background), config.threshold,
                         time.perf_counter() - start, repetitions)
 
 
@@ -204,6 +217,11 @@ def _output(option: str | None, clip: Path, names: dict[Path, str] | None, suffi
     return Path(option) / f"{names[clip]}{suffix}" if names is not None else Path(option)
 
 
+def _print_model(recognizer: Recognizer) -> None:
+    print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
+          f"on {recognizer.device.type}; window {recognizer.window_seconds:g} s at {recognizer.fps:g} fps")
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """``--video``: analyse one clip or a folder of clips and write the requested outputs."""
     if is_stream_url(args.video):
@@ -220,20 +238,21 @@ def run_cli(args: argparse.Namespace) -> int:
                for clip in clips for option, suffix in
                (("--out", ANNOTATED), ("--timeline", ".timeline.json"), ("--csv", ".segments.csv"))]
     check_outputs(outputs, [("--video", clip) for clip in clips] + [("--model", model)])
-    recognizer = Recognizer(model, args.device)
     config = config_from_args(args)
-    print(f"model {recognizer.name} ({recognizer.meta['backbone']}, {len(recognizer.class_names)} classes) "
-          f"on {recognizer.device.type}; window {recognizer.window_seconds:g} s at {recognizer.fps:g} fps")
-    failed = 0
+    recognizer = RecognizerLoad(model, args.device)  # loads beside the first clip's pose stage
+    failed, described = 0, False
     for clip in clips:
         try:
             analysis = analyse_video(clip, recognizer, config, out=_output(args.out, clip, names, ANNOTATED))
         except InputError as err:
-            if not folder_mode:
-                raise
+            if not folder_mode or recognizer.failed():
+                raise  # one clip's problem is skipped in a folder; the model's is every clip's
             print(f"skipped {printable(clip.name)}: {err}")
             failed += 1
             continue
+        if not described:  # the model has loaded by now
+            _print_model(loaded(recognizer))
+            described = True
         timeline = _output(args.timeline, clip, names, ".timeline.json")
         if timeline is not None:
             write_text(timeline, json.dumps(analysis.timeline(), indent=1) + "\n")

@@ -2,10 +2,15 @@
 
 Frames are decoded and resized before timing; each timed call is the whole stage
 (MediaPipe, tracking, mapping, camera placement, smoothing), as in the live app.
+
+``python -m pose.benchmark CLIP`` is the reference the analysis is measured against: MediaPipe
+Pose alone over every frame of a clip (read, convert to RGB, ``process``; nothing else).
 """
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import time
 
 import cv2
@@ -58,3 +63,41 @@ def measure_pose(video_path: str | os.PathLike, persons: int = 1, *, size: tuple
         "persons_found": found / len(ms), "load_average_1min": os.getloadavg()[0],
         "cpu_count": os.cpu_count(),
     }
+
+
+def mediapipe_alone(video_path: str | os.PathLike, model_complexity: int = DEFAULT_MODEL_COMPLEXITY) -> int:
+    """MediaPipe Pose over every frame of a video: read it with OpenCV, convert it to RGB, call
+    ``process``; nothing else (what no analysis can go below). Returns the number of frames."""
+    import mediapipe as mp
+
+    pose = mp.solutions.pose.Pose(model_complexity=model_complexity, smooth_landmarks=False)
+    capture = cv2.VideoCapture(str(video_path))
+    count = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            count += 1
+    finally:
+        capture.release()
+        pose.close()
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="MediaPipe Pose alone over a clip (the reference for --video)")
+    p.add_argument("video")
+    args = p.parse_args(argv)
+    if not os.path.isfile(args.video):
+        print(f"error: no such video file: {args.video}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    count = mediapipe_alone(args.video)
+    print(f"{count} frames in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

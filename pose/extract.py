@@ -9,10 +9,13 @@ from tqdm import tqdm
 from core.errors import InputError
 from core.video import VideoReader
 from pose.stage import PoseStage
+from pose.stream import PoseStream
 
 
-def extract_skeleton(video_path: str | os.PathLike, persons: int = 1, progress: bool = True) -> dict:
-    """Skeletons of up to ``persons`` tracked people in every frame of a video.
+def extract_skeleton(video_path: str | os.PathLike, persons: int = 1, progress: bool = True,
+                     threaded: bool = True) -> dict:
+    """Skeletons of up to ``persons`` tracked people in every frame of a video (decoded and
+    estimated on threads of their own, :mod:`pose.stream`; ``threaded=False``: all in this one).
 
     Returns ``skeleton`` (3, T, 25, M) float32 in Kinect camera space (metres; one slot per tracked
     person, zeros where absent), ``timestamps`` (T,) float64 seconds from the container, and
@@ -22,14 +25,13 @@ def extract_skeleton(video_path: str | os.PathLike, persons: int = 1, progress: 
         raise InputError(f"--persons must be 1 or 2, got {persons!r}")
     video = VideoReader(video_path)
     joints, confidence, timestamps = [], [], []
-    with PoseStage(persons=persons) as stage:
-        frames = tqdm(video, total=video.frame_count, unit="frame", desc=f"pose {video.path.name}",
-                      disable=not progress)
-        for frame, t in frames:
-            pose = stage.process(frame, t)
+    with PoseStage(persons=persons) as stage, PoseStream(video, stage, threaded=threaded) as poses, \
+            tqdm(total=video.frame_count, unit="frame", disable=not progress, desc=f"pose {video.path.name}") as bar:
+        for _, pose in poses:
+            bar.update(1)
             joints.append(pose.joints3d)
             confidence.append(pose.confidence)
-            timestamps.append(t)
+            timestamps.append(pose.t)
     skeleton = np.stack(joints).transpose(3, 0, 2, 1)  # (T, M, V, 3) -> (3, T, V, M)
     if not skeleton.any():
         raise InputError(f"no person found in any frame of {video_path}")

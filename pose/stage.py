@@ -16,7 +16,8 @@ import numpy as np
 
 from pose.layouts import NTU25
 from pose.mapping import DEFAULT_HFOV_DEG, camera_translation, mediapipe_image_to_ntu, mediapipe_to_ntu
-from pose.mediapipe_estimator import DEFAULT_MODEL_COMPLEXITY, MediaPipePoseEstimator, PersonLandmarks
+from pose.mediapipe_estimator import (DEFAULT_MODEL_COMPLEXITY, MediaPipePoseEstimator, PersonLandmarks,
+                                      check_settings)
 from pose.smoothing import BETA_METRES, BETA_PIXELS, OneEuroFilter
 from pose.tracking import PersonTracker
 
@@ -60,7 +61,9 @@ class PoseStage:
     """``process(frame_bgr, t_seconds) -> FramePose`` for ``persons`` (1 or 2) slots; ``close()``.
 
     Frames must come in time order. ``estimator`` replaces the MediaPipe estimator (anything with
-    ``estimate(frame) -> list[PersonLandmarks]`` and ``close()``), e.g. to replay landmarks."""
+    ``estimate(frame) -> list[PersonLandmarks]`` and ``close()``), e.g. to replay landmarks. The
+    MediaPipe estimator is made on first use: a stage whose estimation runs in another process
+    (:mod:`pose.stream`) only tracks here and never loads MediaPipe."""
 
     def __init__(self, persons: int = 1, *, model_complexity: int = DEFAULT_MODEL_COMPLEXITY,
                  smoothing: bool = True, camera_space: bool = True, hfov_deg: float = DEFAULT_HFOV_DEG,
@@ -70,17 +73,31 @@ class PoseStage:
         self.smoothing = smoothing
         self.camera_space = camera_space
         self.hfov_deg = hfov_deg
-        self.estimator = estimator or MediaPipePoseEstimator(persons, model_complexity=model_complexity)
+        if estimator is None:
+            check_settings(persons, model_complexity)
+        self.given_estimator = estimator is not None
+        self._estimator = estimator
         self.tracker = PersonTracker(slots=persons, max_missed_seconds=max_missed_seconds)
         self._slots = [_SlotState() for _ in range(persons)]
         self._was_present = np.zeros(persons, bool)
 
+    @property
+    def estimator(self):
+        """The landmark estimator: the one given, else MediaPipe for this stage's settings."""
+        if self._estimator is None:
+            self._estimator = MediaPipePoseEstimator(self.persons, model_complexity=self.model_complexity)
+        return self._estimator
+
     def process(self, frame_bgr: np.ndarray, t: float) -> FramePose:
         """Pose of the people in one frame taken at ``t`` seconds."""
-        people = self.estimator.estimate(frame_bgr)
+        return self.track(self.estimator.estimate(frame_bgr), (frame_bgr.shape[1], frame_bgr.shape[0]), t)
+
+    def track(self, people: list[PersonLandmarks], size: tuple[int, int], t: float) -> FramePose:
+        """The half of :meth:`process` after the estimator (tracking, mapping, placement,
+        smoothing) for the ``people`` it found in a frame of ``size`` (width, height) taken at
+        ``t``, so that the estimator can run on another thread (:mod:`pose.stream`)."""
         tracks = self.tracker.update([p.image_xy for p in people], [p.visibility for p in people], t)
         out = FramePose.empty(t, self.persons)
-        size = (frame_bgr.shape[1], frame_bgr.shape[0])
         for person, track in zip(people, tracks):
             if track is None:
                 continue
@@ -108,7 +125,8 @@ class PoseStage:
 
     def close(self) -> None:
         """Release the estimator."""
-        self.estimator.close()
+        if self._estimator is not None:
+            self._estimator.close()
 
     def __enter__(self) -> "PoseStage":
         return self

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 MAX_COST = 0.6
 """Largest pose distance (in bounding-box diagonals) for a detection to continue a track."""
@@ -103,7 +102,7 @@ class PersonTracker:
         if self.tracks and usable:
             cost = np.array([[pose_distance(tr, points[c], visibility[c], t) for c in usable]
                              for tr in self.tracks])
-            rows, cols = linear_sum_assignment(np.minimum(cost, 1e6))
+            rows, cols = _assignment(cost)
             for r, col in zip(rows, cols):
                 c = usable[col]
                 if cost[r, col] <= self.max_cost:
@@ -139,6 +138,17 @@ class PersonTracker:
             track.velocity = np.zeros(2)
         track.points, track.visibility, track.last_seen = points, visibility, t
         return track
+
+
+def _assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Hungarian algorithm's matching (rows, columns) of a track x detection cost matrix. One
+    track and one detection (every frame of one-person mode) need no solver: scipy.optimize, a
+    sixth of a second to import, loads only when there is a choice to make."""
+    if cost.shape == (1, 1):
+        return np.zeros(1, int), np.zeros(1, int)
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(np.minimum(cost, 1e6))
 
 
 def _sanitised(points: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

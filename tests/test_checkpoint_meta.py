@@ -106,8 +106,10 @@ def test_window_reports_damaged_meta_like_any_bad_checkpoint(qtbot, tmp_path, go
     qtbot.addWidget(win)
     win.show()
     try:
-        win.start_up()  # the bad starting model is reported and the source still opens, poses only
+        win.start_up()  # the source opens, the model loads beside it and is reported bad: poses only
+        qtbot.waitUntil(lambda: win.message.level == "error", timeout=15000)
         assert win.recognizer is None and win.engine is not None
+        assert win.message.text().endswith("Showing poses only.")
         assert win.message.level == "error" and win.message.text().startswith(f"checkpoint {path}: {message}")
         qtbot.waitUntil(lambda: win.video.frames_shown > 0, timeout=15000)
         assert win.load_model(str(good))

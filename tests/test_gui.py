@@ -276,3 +276,55 @@ def test_source_picker_takes_a_stream_url(make_window, qtbot, monkeypatch):
     assert "not a stream address" in window.message.text()
     assert not window.open_source(server.url)  # the server is gone
     assert window.message.text().startswith("cannot open stream") and window.engine is None
+
+
+def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot, tmp_path, monkeypatch,
+                                                                           videos_dir, models):
+    from concurrent.futures import Future
+
+    from app import recognizer_loader
+    from app.recognizer import Recognizer
+
+    pending = Future()
+    monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
+    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=models[0], device="cpu",
+                                      output_dir=tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_up()
+    try:
+        engine = window.engine
+        qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=15000)
+        assert window.recognizer is None and not engine.current_actions()  # poses first
+        assert window.controls.model.currentText() == "first"
+        pending.set_result(Recognizer(models[0], "cpu"))
+        qtbot.waitUntil(lambda: any(s.top for s in engine.current_actions().values()), timeout=15000)
+        assert window.engine is engine and window.recognizer.path == models[0]  # no restart
+    finally:
+        window.close()
+
+
+def test_a_two_person_model_loading_late_restarts_the_source_with_two_slots(qtbot, tmp_path, monkeypatch,
+                                                                            videos_dir):
+    from concurrent.futures import Future
+
+    from app import recognizer_loader
+    from app.recognizer import Recognizer
+
+    pair = make_checkpoint(tmp_path / "pair.pt", num_person=2)
+    pending = Future()
+    monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
+    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=pair, device="cpu",
+                                      output_dir=tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_up()
+    try:
+        first = window.engine
+        assert first.pipeline.persons == 1
+        pending.set_result(Recognizer(pair, "cpu"))
+        qtbot.waitUntil(lambda: window.engine is not first, timeout=15000)
+        assert window.engine.pipeline.persons == 2 and window.actions_panel.cards[0].title() == "Both people"
+        qtbot.waitUntil(lambda: bool(window.engine.current_actions()), timeout=15000)
+    finally:
+        window.close()

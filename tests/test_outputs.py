@@ -314,7 +314,7 @@ def test_a_clip_name_with_a_newline_stays_on_its_dominant_line(tmp_path, capsys,
 @pytest.mark.parametrize("argv, message", [
     (["--video", "c.avi", "--json", "j.json"], "--json only applies with --eval or --benchmark"),
     (["--train", "--data", "clips", "--out", "m.pt", "--model", "x.pt"],
-     "--model only applies with the window (no mode option) or --video (to pick a backbone for --train, "
+     "--model only applies with the window (no mode option) or --video or --benchmark (to pick a backbone for --train, "
      "use model.name=NAME)"),
     (["--eval", "--checkpoint", "c.pt", "--data", "d", "--out", "e.json"],
      "--out only applies with --video or --convert or --export or --train"),

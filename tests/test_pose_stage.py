@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from app_fakes import make_checkpoint
 from blazepose_synth import project, standing_world
 from core.errors import InputError
 from pose.drawing import draw_skeleton
@@ -211,17 +212,95 @@ def test_benchmark_pose_part_reports_one_and_two_people(videos_dir, tmp_path, ca
 
     out = tmp_path / "bench.json"
     assert main.main(["--benchmark", "--part", "pose", "--source", str(videos_dir / "ntu_sample.avi"),
-                      "--json", str(out)]) == 0
+                      "--frames", "120", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["backbones"] == [] and [r["persons"] for r in report["pose"]] == [1, 2]
-    assert all(r["fps"] > 0 and r["frames"] == 150 for r in report["pose"])
+    assert all(r["fps"] > 0 and r["frames"] == 120 for r in report["pose"])
     assert report["pose"][1]["persons_found"] >= 0.9  # both NTU actors in the 640x480 crop
+    assert report["analysis"] is None
     printed = capsys.readouterr().out
     assert "(1 person(s), 640x480)" in printed and "(2 person(s), 640x480)" in printed
+    ratio = report["pose"][1]["fps"] / report["pose"][0]["fps"]
+    assert f"two people at {ratio:.2f}x the one-person frame rate" in printed
 
 
-def test_benchmark_pose_part_without_a_clip_is_refused(capsys):
+def test_benchmark_analysis_part_times_video_against_pose_alone(videos_dir, tmp_path, capsys):
+    import json
+
+    from app_fakes import cut_clip
+
     import main
 
-    assert main.main(["--benchmark", "--part", "pose"]) == 2
-    assert "--part pose needs a clip" in capsys.readouterr().err
+    clip = cut_clip(videos_dir / "ntu_sample.avi", tmp_path / "short.avi", 0, 20)
+    model = make_checkpoint(tmp_path / "m.pt")
+    out = tmp_path / "bench.json"
+    assert main.main(["--benchmark", "--part", "analysis", "--source", str(clip), "--runs", "1",
+                      "--model", str(model), "--json", str(out)]) == 0
+    analysis = json.loads(out.read_text())["analysis"]
+    runs = analysis["all_runs"]
+    assert [len(runs["pose alone"]), len(runs["--video"])] == [1, 1]
+    assert all(r["wall_s"] > 0 and r["cpu_s"] > 0 for r in runs["pose alone"] + runs["--video"])
+    assert analysis["wall_ratio"] == pytest.approx(runs["--video"][0]["wall_s"] / runs["pose alone"][0]["wall_s"])
+    printed = capsys.readouterr().out
+    assert f"ratio {analysis['wall_ratio']:.3f}" in printed and "(load " in printed
+
+
+def test_pose_alone_reference_counts_every_frame(videos_dir, tmp_path):
+    from app_fakes import cut_clip
+
+    from pose.benchmark import mediapipe_alone
+
+    clip = cut_clip(videos_dir / "ntu_sample.avi", tmp_path / "short.avi", 0, 12)
+    assert mediapipe_alone(clip) == 12
+
+
+@pytest.mark.parametrize("part", ["pose", "analysis"])
+def test_benchmark_pose_part_without_a_clip_is_refused(capsys, part):
+    import main
+
+    assert main.main(["--benchmark", "--part", part]) == 2
+    assert f"--part {part} needs a clip" in capsys.readouterr().err
+
+
+def _crop_frames(path, count, size=(640, 480)):
+    from pose.benchmark import _crop_resize
+
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(_crop_resize(frame, size))
+    capture.release()
+    return frames
+
+
+def test_two_person_mode_on_a_one_person_clip_rarely_runs_the_second_instance(videos_dir):
+    frames = _crop_frames(videos_dir / "waving.avi", 240)  # he swings both arms: false second finds
+    with MediaPipePoseEstimator(persons=2) as estimator:
+        second = estimator._instances[1]
+        calls = []
+        process = second.process
+        second.process = lambda image: calls.append(image.shape) or process(image)
+        found = [len(estimator.estimate(frame)) for frame in frames]
+    assert min(found) >= 1 and np.mean([n == 2 for n in found]) < 0.1
+    assert len(calls) < 0.35 * len(frames)  # was 1.6 calls per frame (a search, often two, every frame)
+
+
+def test_two_person_mode_keeps_both_ntu_actors_over_a_loop(videos_dir):
+    frames = _crop_frames(videos_dir / "ntu_sample.avi", 72)
+    with PoseStage(persons=2) as stage:
+        poses = [stage.process(frames[i % len(frames)], i / 30) for i in range(2 * len(frames))]
+    assert np.mean([p.present.all() for p in poses]) >= 0.95
+
+
+def test_extraction_in_a_worker_process_equals_the_serial_one(videos_dir, tmp_path):
+    from app_fakes import cut_clip
+
+    clip = cut_clip(videos_dir / "ntu_sample.avi", tmp_path / "cut.avi", 0, 24, size=(640, 360))
+    serial = extract_skeleton(clip, persons=2, progress=False, threaded=False)
+    concurrent = extract_skeleton(clip, persons=2, progress=False)
+    assert serial.keys() == concurrent.keys()
+    for key in serial:
+        assert np.array_equal(serial[key], concurrent[key]), key

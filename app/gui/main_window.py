@@ -4,7 +4,9 @@
                    [--persons 1|2] [--screenshot PNG --quit-after SECONDS]
 
 The window owns one :class:`app.engine.RealtimeEngine` at a time; changing the source or the model
-starts a fresh one. Every problem the user can cause (no camera, a bad file, a bad checkpoint, a
+starts a fresh one. At start-up the model loads in the background while the engine already shows
+the poses of the first frames; it then joins the running engine (a fresh one only when it needs
+other person slots). Every problem the user can cause (no camera, a bad file, a bad checkpoint, a
 camera unplugged mid-run) is shown in the message strip and the window stays usable. Other
 workflows plug in with :meth:`MainWindow.add_panel` and the ``engine_changed`` signal (their
 panels subscribe to the engine's frames).
@@ -16,8 +18,10 @@ import math
 import sys
 import time
 import traceback
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QImage, QKeySequence
@@ -34,7 +38,7 @@ from app.gui.video_view import VideoView
 from app.metrics import LatencyStats, RateMeter
 from app.model_catalog import shipped_models, startup_model
 from app.pipeline import ActionPipeline, PipelineConfig, config_from_args, is_absent
-from app.recognizer import Recognizer
+from app.recognizer_loader import RecognizerLoad
 from app.recording import ClipRecorder
 from app.sources import CameraSource, NetworkSource, is_stream_url, open_source
 from app.timeline import SegmentBuilder
@@ -43,6 +47,13 @@ from core.errors import InputError
 from model.user_models import user_models
 
 MAX_QUIT_AFTER = 86400.0  # Qt timers count milliseconds in 32 bits (at most 24.8 days)
+
+if TYPE_CHECKING:  # torch comes with the recogniser, imported when a model loads
+    from app.recognizer import Recognizer
+
+MODEL_LOAD_DELAY_MS = 1500
+"""The start-up model starts loading at the first frame shown, at the latest after this long."""
+
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 MODEL_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 SHORTCUTS = (
@@ -78,6 +89,7 @@ class MainWindow(QMainWindow):
 
     engine_event = pyqtSignal(object, str)  # (engine, kind) from engine threads, to the GUI thread
     engine_changed = pyqtSignal(object)  # the new RealtimeEngine, or None when stopped
+    _model_loaded = pyqtSignal(object)  # the start-up model's future, from its loading thread
 
     def __init__(self, options: WindowOptions | None = None) -> None:
         super().__init__()
@@ -85,6 +97,7 @@ class MainWindow(QMainWindow):
         self.output_dir = self.options.output_dir
         self.config = self.options.pipeline or PipelineConfig(persons=self.options.persons)
         self.recognizer: Recognizer | None = None
+        self._starting_model: RecognizerLoad | None = None  # the start-up model, until it is in use
         self.engine: RealtimeEngine | None = None
         self.source_spec: str | None = None
         self.source = None  # the running source (a stream tells whether it is reconnecting)
@@ -99,6 +112,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_actions()
         self.engine_event.connect(self._on_engine_event)
+        self._model_loaded.connect(self._on_starting_model)
         self.video.painted.connect(self._on_painted)
         self._readout_timer = QTimer(self)
         self._readout_timer.timeout.connect(self._update_readout)
@@ -189,14 +203,20 @@ class MainWindow(QMainWindow):
     # --- model ----------------------------------------------------------------------------------
 
     def start_up(self) -> None:
-        """Load the starting model and open the starting source (called once the window shows)."""
+        """Open the starting source at once and load the starting model beside it (called once
+        the window shows): the first frame is on screen before torch is imported (it starts
+        loading once that frame is shown, or after :data:`MODEL_LOAD_DELAY_MS`), and poses are on
+        screen while it loads."""
         model = self.options.model or startup_model()
-        problem = None
-        if model is not None and not self.load_model(str(model), restart=False):
-            problem = self.message.text()
+        if model is not None:
+            self._starting_model = RecognizerLoad(model, self.options.device)
+            self.controls.show_models(shipped_models() + user_models(), self._starting_model.checkpoint)
         self.open_source(self.options.source)
-        if problem and not self.message.text():  # the source opened (and cleared it): say it again
-            self.show_error(f"{problem} Showing poses only.", "Open checkpoint…", self.choose_model_file)
+        if model is not None:
+            if self.engine is None:
+                self._start_loading()
+            else:
+                QTimer.singleShot(MODEL_LOAD_DELAY_MS, self._start_loading)
         if model is None:
             self.refresh_models()
         if model is None and not self.message.text():  # a source problem is the more pressing news
@@ -205,23 +225,71 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str, restart: bool = True) -> bool:
         """Switch to the checkpoint at ``path``; on failure keep the current model and say why."""
+        if self._starting_model is not None:
+            self._take_starting_model()  # it comes first; this one replaces it
+        from app.recognizer import Recognizer
+
         try:
             recognizer = Recognizer(path, self.options.device)
         except InputError as err:
             self.show_error(str(err))
             self.refresh_models()
             return False
-        self.recognizer = recognizer
-        self.controls.show_models(shipped_models() + user_models(), recognizer.path)
-        self.setWindowTitle(f"Action recognition — {recognizer.name}")
+        self._use_model(recognizer)
         if restart and self.source_spec is not None:
             self.open_source(self.source_spec)
         return True
+
+    def _use_model(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self.controls.show_models(shipped_models() + user_models(), recognizer.path)
+        self.setWindowTitle(f"Action recognition — {recognizer.name}")
+
+    def _start_loading(self) -> None:
+        """Start loading the start-up model in the background (once)."""
+        if self._starting_model is not None and self._starting_model.future is None:
+            self._starting_model.start().add_done_callback(self._announce_model)
+
+    def _announce_model(self, future: Future) -> None:
+        """On the loading thread: hand the loaded model to the GUI thread."""
+        try:
+            self._model_loaded.emit(future)
+        except RuntimeError:  # the window was deleted meanwhile
+            pass
+
+    def _on_starting_model(self, future: Future) -> None:
+        if self._starting_model is not None and future is self._starting_model.future:  # not yet taken
+            self._take_starting_model()
+
+    def _take_starting_model(self) -> None:
+        """Wait for the start-up model and put it to work: it joins the running engine from its
+        next frame on, or (needing other person slots) the source restarts with it."""
+        load, self._starting_model = self._starting_model, None
+        try:
+            recognizer = load.start().result()
+        except InputError as err:
+            if self.engine is not None:
+                self.show_error(f"{err} Showing poses only.", "Open checkpoint…", self.choose_model_file)
+            else:
+                self.show_error(str(err))
+            self.refresh_models()
+            return
+        self._use_model(recognizer)
+        engine = self.engine
+        if engine is None:
+            return
+        if engine.pipeline.fits(recognizer):
+            engine.pipeline.attach(recognizer)
+            self._show_persons(engine.pipeline)
+        else:
+            self.open_source(self.source_spec)
 
     def refresh_models(self) -> None:
         """Re-list the shipped and the user's fine-tuned checkpoints (new ones appear without a
         restart)."""
         current = self.recognizer.path if self.recognizer else None
+        if current is None and self._starting_model is not None:
+            current = self._starting_model.checkpoint  # still loading
         self.controls.show_models(shipped_models() + user_models(), current)
 
     def choose_model_file(self) -> None:
@@ -264,11 +332,7 @@ class MainWindow(QMainWindow):
         self.message.clear()
         self.source = source
         self.source_fps = source.fps
-        pair_model = self.recognizer is not None and self.recognizer.num_person > 1
-        self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
-        if pair_model:
-            self.actions_panel.cards[0].setTitle("Both people")
-        self.timeline.set_persons(len(self.actions_panel.cards))
+        self._show_persons(pipeline)
         self.segments = SegmentBuilder()
         self.latency.clear()
         self.display_rate.clear()
@@ -281,6 +345,14 @@ class MainWindow(QMainWindow):
         self.controls.show_running(True)
         self.engine_changed.emit(self.engine)
         return True
+
+    def _show_persons(self, pipeline: ActionPipeline) -> None:
+        """One action card and timeline lane per person slot (one for a two-person model)."""
+        pair_model = self.recognizer is not None and self.recognizer.num_person > 1
+        self.actions_panel.set_persons(1 if pair_model else pipeline.persons)
+        if pair_model:
+            self.actions_panel.cards[0].setTitle("Both people")
+        self.timeline.set_persons(len(self.actions_panel.cards))
 
     def choose_video_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
@@ -347,6 +419,7 @@ class MainWindow(QMainWindow):
 
     def _show_frame(self, live) -> None:
         self.video.set_frame(live.display, token=live.captured)
+        self._start_loading()  # the first frame is on screen: now the model
         self.display_rate.tick()
         if live.t + 1.0 < self._last_t:  # the source started over
             self.segments = SegmentBuilder()
@@ -443,6 +516,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", text)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._starting_model = None
         self.stop()
         super().closeEvent(event)
 
