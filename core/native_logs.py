@@ -41,6 +41,11 @@ def quiet() -> None:
         sys.modules["cv2"].setLogLevel(2)  # LOG_LEVEL_ERROR
 
 
+def is_quiet() -> bool:
+    """Whether quiet was asked for in this process (a worker process is told so and asks again)."""
+    return _state["quiet"]
+
+
 def before_native_load() -> None:
     """Start filtering descriptor 2 if quiet was asked for (once per process)."""
     with _lock:

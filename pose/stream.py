@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from core import native_logs
 from core.errors import InputError
 from core.handover import Handover, start_thread
 from core.video import VideoReader
@@ -135,9 +136,12 @@ class _Failed:
         self.error = error
 
 
-def _estimate_video(path: str, persons: int, model_complexity: int, connection) -> None:
+def _estimate_video(path: str, persons: int, model_complexity: int, connection, quiet: bool) -> None:
     """Worker process: decode ``path`` (on a thread) and estimate every frame, sending
-    ``(people, size, t)`` per frame, then None; an exception goes as :class:`_Failed`."""
+    ``(people, size, t)`` per frame, then None; an exception goes as :class:`_Failed`. ``quiet``:
+    filter MediaPipe's native log lines here as the calling process does."""
+    if quiet:
+        native_logs.quiet()
     from pose.mediapipe_estimator import MediaPipePoseEstimator
 
     stop = threading.Event()
@@ -173,7 +177,8 @@ class _InProcess:
         context = multiprocessing.get_context("spawn")
         self._receiving, sending = context.Pipe(duplex=False)
         self._worker = context.Process(target=_estimate_video, name="pose-worker", daemon=True,
-                                       args=(str(frames.path), stage.persons, stage.model_complexity, sending))
+                                       args=(str(frames.path), stage.persons, stage.model_complexity, sending,
+                                             native_logs.is_quiet()))
         self._worker.start()
         sending.close()
         self._frames = frames
