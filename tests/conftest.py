@@ -57,3 +57,21 @@ def ntu_samples_dir() -> Path:
 @pytest.fixture(scope="session")
 def videos_dir() -> Path:
     return _shared_dir("videos")
+
+
+@pytest.fixture(scope="module")
+def recognizer(tmp_path_factory):
+    """A tiny one-person HCN recogniser with random weights, on the CPU (app_fakes.make_checkpoint)."""
+    from app.recognizer import Recognizer
+    from app_fakes import make_checkpoint
+
+    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt"), "cpu")
+
+
+@pytest.fixture(scope="module")
+def pair_recognizer(tmp_path_factory):
+    """The same for a two-person model."""
+    from app.recognizer import Recognizer
+    from app_fakes import make_checkpoint
+
+    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2), "cpu")

@@ -7,23 +7,13 @@ from concurrent.futures import Future
 
 import numpy as np
 import pytest
-from app_fakes import ScriptedEstimator, frames, make_checkpoint, person_landmarks
+from app_fakes import ScriptedEstimator, frames, person_landmarks
 
 from app.analysis_runner import BATCH_WINDOWS, analyse_frames
 from app.pipeline import ActionPipeline, PipelineConfig
 from app.recognizer import Recognizer
 from app.video_analysis import analyse_video
 from pose.stage import PoseStage
-
-
-@pytest.fixture(scope="module")
-def recognizer(tmp_path_factory):
-    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt"), "cpu")
-
-
-@pytest.fixture(scope="module")
-def pair_recognizer(tmp_path_factory):
-    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2), "cpu")
 
 
 def _script(t: float):

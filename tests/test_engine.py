@@ -213,23 +213,12 @@ def test_latency_percentiles_and_rate():
 
 # --- the pipeline and the threaded engine on synthetic poses (no MediaPipe) ---------------------
 
-from app_fakes import CLASS_NAMES, ScriptedEstimator, frames, make_checkpoint, person_landmarks  # noqa: E402
+from app_fakes import CLASS_NAMES, ScriptedEstimator, frames, person_landmarks  # noqa: E402
 
 from app.engine import RealtimeEngine  # noqa: E402
 from app.pipeline import ActionPipeline, PipelineConfig, is_absent  # noqa: E402
-from app.recognizer import Recognizer  # noqa: E402
 from core.errors import InputError  # noqa: E402
 from pose.stage import PoseStage  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def recognizer(tmp_path_factory):
-    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "one.pt"), "cpu")
-
-
-@pytest.fixture(scope="module")
-def pair_recognizer(tmp_path_factory):
-    return Recognizer(make_checkpoint(tmp_path_factory.mktemp("ck") / "pair.pt", num_person=2), "cpu")
 
 
 def _pipeline(recognizer, script, persons=1, delay=0.0, **config):
