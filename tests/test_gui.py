@@ -56,7 +56,8 @@ def test_plays_a_video_with_overlay_and_action_panel(make_window, qtbot, videos_
     qtbot.waitUntil(lambda: window.video.frames_shown > first + 5, timeout=15000)
     qtbot.waitUntil(lambda: bool(window.engine.current_actions()), timeout=15000)
     card = window.actions_panel.cards[0]
-    assert card.label.text() != "not seen"
+    # the card shows the engine's states when the GUI thread next takes them (at the next frame)
+    qtbot.waitUntil(lambda: card.label.text() != "not seen", timeout=5000)
     assert [n.text() for n in card.names[:len(CLASS_NAMES)]] != [""] * len(CLASS_NAMES)
     assert sum(bar.value() for bar in card.bars) > 0
     qtbot.waitUntil(lambda: len(window.latency) > 3, timeout=5000)
