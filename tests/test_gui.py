@@ -279,20 +279,28 @@ def test_source_picker_takes_a_stream_url(make_window, qtbot, monkeypatch):
     assert window.message.text().startswith("cannot open stream") and window.engine is None
 
 
-def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot, tmp_path, monkeypatch,
-                                                                           videos_dir, models):
+def _start_with_model_loading(qtbot, tmp_path, monkeypatch, videos_dir, model):
+    """A window started on waving.avi whose start-up ``model`` loads only when the returned future
+    is given its result."""
     from concurrent.futures import Future
 
     from app import recognizer_loader
-    from app.recognizer import Recognizer
 
     pending = Future()
     monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
-    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=models[0], device="cpu",
+    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=model, device="cpu",
                                       output_dir=tmp_path))
     qtbot.addWidget(window)
     window.show()
     window.start_up()
+    return window, pending
+
+
+def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot, tmp_path, monkeypatch,
+                                                                           videos_dir, models):
+    from app.recognizer import Recognizer
+
+    window, pending = _start_with_model_loading(qtbot, tmp_path, monkeypatch, videos_dir, models[0])
     try:
         engine = window.engine
         qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=15000)
@@ -307,19 +315,10 @@ def test_poses_show_while_the_model_loads_then_it_joins_the_running_engine(qtbot
 
 def test_a_two_person_model_loading_late_restarts_the_source_with_two_slots(qtbot, tmp_path, monkeypatch,
                                                                             videos_dir):
-    from concurrent.futures import Future
-
-    from app import recognizer_loader
     from app.recognizer import Recognizer
 
     pair = make_checkpoint(tmp_path / "pair.pt", num_person=2)
-    pending = Future()
-    monkeypatch.setattr(recognizer_loader, "load_in_background", lambda path, device: pending)
-    window = MainWindow(WindowOptions(source=str(videos_dir / "waving.avi"), model=pair, device="cpu",
-                                      output_dir=tmp_path))
-    qtbot.addWidget(window)
-    window.show()
-    window.start_up()
+    window, pending = _start_with_model_loading(qtbot, tmp_path, monkeypatch, videos_dir, pair)
     try:
         first = window.engine
         assert first.pipeline.persons == 1
