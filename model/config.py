@@ -92,6 +92,7 @@ class StdclConfig:
     negatives: Annotated[int, at_least(1)] = 512  # K: negatives (hardest and random) per anchor
     tau: Annotated[float, positive()] = 0.8  # temperature
     dim: Annotated[int, at_least(1, 4096)] = 256  # embedding size
+    branches: Literal["both", "spatial", "temporal"] = "both"  # one alone: the ablation of the other
 
 
 @dataclass
@@ -122,7 +123,7 @@ class TrainConfig:
     workers: Annotated[int, at_least(0, 256)] = 0  # DataLoader worker processes
     threads: Annotated[int, at_least(0, 1024)] = 0  # torch CPU threads (0: torch's default)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    amp: bool = True  # mixed precision on CUDA (ignored on CPU)
+    amp: bool = True  # mixed precision: float16 on CUDA, bfloat16 on a CPU with native bf16 (else off)
     out_dir: str = ""  # "": runs/<recipe>/<backbone>_<stream>[_stdcl]
     eval_interval: Annotated[int, at_least(1)] = 1  # validate every N epochs (and always after the last)
     resume: bool = True  # continue from out_dir's training state when present

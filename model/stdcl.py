@@ -13,6 +13,8 @@ replacement from the anchor's negatives; one random bank order per step serves t
 with the positive as the target, at temperature tau; the loss is the mean over all rows of all
 anchors that have at least P positives and K negatives in the bank (others are skipped). Total training loss =
 cross-entropy + weight * (L_spatial + L_temporal) / 2. Defaults D=256, P=128, K=512, tau=0.8.
+For ablations one branch can be kept alone (``branches``): the loss is then cross-entropy +
+weight * that branch's term, and the other branch is neither computed nor banked.
 
 The flattening over time needs a fixed T': the head is built for the training window (its T'
 is read off the backbone with :meth:`STDCLHead.for_backbone`) and refuses another length.
@@ -34,8 +36,9 @@ class STDCLLoss(NamedTuple):
 
     total: torch.Tensor
     cross_entropy: torch.Tensor
-    spatial: torch.Tensor
+    spatial: torch.Tensor  # zero when the branch is off
     temporal: torch.Tensor
+    contrastive: torch.Tensor  # mean of the branches that are on, unweighted
 
 
 def class_rows(bank_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,13 +125,20 @@ def _first_negatives(order: torch.Tensor, labels: torch.Tensor, bank_labels: tor
     return candidates[take.nonzero()[:, 1].view(len(labels), count)]
 
 
+BRANCHES = ("both", "spatial", "temporal")
+
+
 class STDCLHead(nn.Module):
     """Decoupled spatial / temporal embeddings, their memory banks and the STD-CL loss."""
 
     def __init__(self, channels: int, num_joints: int, temporal_length: int, num_person: int,
                  bank_labels: torch.Tensor, embed_dim: int = 256, reduction: int = 8, positives: int = 128,
-                 negatives: int = 512, temperature: float = 0.8, weight: float = 1.0) -> None:
+                 negatives: int = 512, temperature: float = 0.8, weight: float = 1.0,
+                 branches: str = "both") -> None:
         super().__init__()
+        if branches not in BRANCHES:
+            raise ValueError(f"branches must be one of {', '.join(BRANCHES)}, not {branches!r}")
+        self.branches = branches
         reduced = max(channels // reduction, 1)
         self.num_joints, self.temporal_length, self.num_person = num_joints, temporal_length, num_person
         self.positives, self.negatives, self.temperature, self.weight = positives, negatives, temperature, weight
@@ -162,36 +172,52 @@ class STDCLHead(nn.Module):
         backbone.train(was_training)
         return cls(channels, joints, length, backbone.num_person, bank_labels, **settings)
 
-    def embed(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Spatial and temporal embeddings (N, D) of a feature map (N*M, C', T', V')."""
+    def _check(self, features: torch.Tensor) -> int:
         nm, _, t, v = features.shape
         if (t, v) != (self.temporal_length, self.num_joints):
             raise ValueError(f"STD-CL head was built for feature maps with T'={self.temporal_length}, "
                              f"V'={self.num_joints}; got T'={t}, V'={v} (another window length?)")
-        n = nm // self.num_person
-        # sums then scale: the same means, with a cheaper backward through the large feature map
-        spatial = self.project_s(self.reduce_s(features.sum(dim=2) / t).flatten(1))
-        temporal = self.project_t(self.reduce_t(features.sum(dim=3) / v).flatten(1))
-        return (spatial.view(n, self.num_person, -1).mean(1), temporal.view(n, self.num_person, -1).mean(1))
+        return nm // self.num_person
+
+    # sums then scale: the same means, with a cheaper backward through the large feature map
+    def _spatial(self, features: torch.Tensor) -> torch.Tensor:
+        n = self._check(features)
+        z = self.project_s(self.reduce_s(features.sum(dim=2) / features.shape[2]).flatten(1))
+        return z.view(n, self.num_person, -1).mean(1)
+
+    def _temporal(self, features: torch.Tensor) -> torch.Tensor:
+        n = self._check(features)
+        z = self.project_t(self.reduce_t(features.sum(dim=3) / features.shape[3]).flatten(1))
+        return z.view(n, self.num_person, -1).mean(1)
+
+    def embed(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Spatial and temporal embeddings (N, D) of a feature map (N*M, C', T', V')."""
+        return self._spatial(features), self._temporal(features)
 
     def contrastive(self, features: torch.Tensor, labels: torch.Tensor,
                     indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(L_spatial, L_temporal) for a batch, after writing its embeddings into the banks at the
-        samples' dataset ``indices``."""
-        spatial, temporal = (F.normalize(z.float(), dim=1) for z in self.embed(features))
-        with torch.no_grad():
-            self.bank_spatial[indices] = spatial.detach()
-            self.bank_temporal[indices] = temporal.detach()
-            self.filled[indices] = True
-        return tuple(bank_contrastive_loss(z, labels, bank, self.bank_labels, self.filled, self.positives,
-                                           self.negatives, self.temperature,
-                                           rows=(self.class_table, self.class_counts))
-                     for z, bank in ((spatial, self.bank_spatial), (temporal, self.bank_temporal)))
+        samples' dataset ``indices``; a branch that is off is not computed and gives zero."""
+        losses = []
+        for name, embed, bank in (("spatial", self._spatial, self.bank_spatial),
+                                  ("temporal", self._temporal, self.bank_temporal)):
+            if self.branches not in ("both", name):
+                losses.append(features.new_zeros((), dtype=torch.float32))
+                continue
+            z = F.normalize(embed(features).float(), dim=1)
+            with torch.no_grad():
+                bank[indices] = z.detach()
+                self.filled[indices] = True
+            losses.append(bank_contrastive_loss(z, labels, bank, self.bank_labels, self.filled, self.positives,
+                                                self.negatives, self.temperature,
+                                                rows=(self.class_table, self.class_counts)))
+        return losses[0], losses[1]
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor,
                 indices: torch.Tensor) -> STDCLLoss:
         """The step's loss: cross-entropy of ``logits`` plus the weighted STD-CL term."""
         ce = F.cross_entropy(logits, labels)
         spatial, temporal = self.contrastive(features, labels, indices)
-        return STDCLLoss(ce + self.weight * (spatial + temporal) / 2, ce, spatial, temporal)
+        term = (spatial + temporal) / (2 if self.branches == "both" else 1)
+        return STDCLLoss(ce + self.weight * term, ce, spatial, temporal, term)
 

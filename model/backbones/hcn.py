@@ -45,6 +45,8 @@ def _run_stream(stream: nn.ModuleDict, x: torch.Tensor) -> torch.Tensor:
 class HCN(Backbone):
     """Hierarchical co-occurrence network for windows of ``window`` frames."""
 
+    prefers_channels_last = True
+
     def __init__(self, num_classes: int, layout: str = "ntu25", num_person: int = 2, in_channels: int = 3,
                  window: int = 64, dropout: float = 0.5) -> None:
         super().__init__(num_classes, layout, num_person, in_channels)
