@@ -82,7 +82,7 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
                     help="override config fields, e.g. train.epochs=5 model.name=ctrgcn")
 
     bench = p.add_argument_group("benchmark")
-    bench.add_argument("--part", choices=["all", "backbones", "pose", "analysis"], default="all",
+    bench.add_argument("--part", choices=["all", "backbones", "precision", "pose", "analysis"], default="all",
                        help="which section to measure (pose and analysis need --source VIDEO)")
     bench.add_argument("--frames", type=int, help="frames the pose section times (default 150; the clip loops)")
     bench.add_argument("--runs", type=int, help="runs of each process in the analysis section (default 3)")

@@ -1,10 +1,13 @@
-"""``python main.py --benchmark [--part all|backbones|pose|analysis] [--json FILE] [--source VIDEO]
+"""``python main.py --benchmark [--part all|backbones|precision|pose|analysis] [--json FILE] [--source VIDEO]
 [--persons N] [--frames N] [--runs N] [--model CKPT]``: speed of the backbones (model.benchmark), of
 the pose stage (pose.benchmark) and of ``--video`` against MediaPipe Pose alone, on this machine.
 
 The backbone section measures every backbone on NTU RGB+D shapes: parameters, FLOPs, CPU latency
 of one (1, 3, 64, 25, 2) window, training-step time at batch 16 without and with STD-CL, and the
-STD-CL overhead at batch 64 (step-time ratio, and the head's own time as a share of the plain step). The pose section times the pose stage on the clip given with
+STD-CL overhead at batch 64 (step-time ratio, and the head's own time as a share of the plain step).
+The precision section times an STD-CL training step (batch 16, one person, 64 frames) of every
+backbone in float32 and in the mixed precision training uses on this CPU (``train.amp``: bfloat16
+where the CPU has it natively), at one thread and at torch's default thread count. The pose section times the pose stage on the clip given with
 ``--source`` (skipped without one) for ``--frames`` frames (the clip loops), with one and with two
 people unless ``--persons`` picks one, and the two-person rate as a fraction of the one-person
 rate. The analysis section times whole processes on the ``--source`` clip, alternating, ``--runs``
@@ -31,7 +34,7 @@ import torch
 
 from core.atomic import write_text
 from core.errors import InputError
-from model.benchmark import benchmark_backbone
+from model.benchmark import benchmark_backbone, precision_step_times
 from model.registry import available_models
 
 COLUMNS = (  # header, row key, format
@@ -145,6 +148,7 @@ def run_cli(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     if part in ("all", "backbones"):
         rows = backbone_section(threads, load_before)
+    precision = precision_section(threads) if part in ("all", "precision") else None
     persons = getattr(args, "persons", None)
     pose = pose_section(source, persons, frames) if part in ("all", "pose") else None
     analysis = None
@@ -152,7 +156,8 @@ def run_cli(args: argparse.Namespace) -> int:
         analysis = analysis_section(source, runs, persons, getattr(args, "model", None))
     if args.json:
         report = {"torch": torch.__version__, "threads": threads, "cpu_count": os.cpu_count(),
-                  "load_average_1min": [load_before, os.getloadavg()[0]], "backbones": rows, "pose": pose,
+                  "load_average_1min": [load_before, os.getloadavg()[0]], "backbones": rows, "precision": precision,
+                  "pose": pose,
                   "analysis": analysis}
         write_text(args.json, json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
@@ -172,4 +177,24 @@ def backbone_section(threads: int, load_before: float) -> list[dict[str, Any]]:
         print(f"  measured {name} (load {os.getloadavg()[0]:.2f})", flush=True)
     print(format_table(rows))
     print(f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    return rows
+
+
+def precision_section(threads: int) -> list[dict[str, Any]]:
+    """Training-step times in float32 and mixed precision, per backbone, at 1 and ``threads``
+    threads (the thread count is restored afterwards); prints one line per measurement."""
+    print("training step, batch 16, one person, 64 frames, STD-CL on: float32 against mixed precision")
+    rows = []
+    try:
+        for count in sorted({1, threads}):
+            torch.set_num_threads(count)
+            for name in available_models():
+                row = precision_step_times(name)
+                rows.append(row)
+                mixed = (f"{row['mixed_dtype']} {row['mixed_s'] * 1e3:.0f} ms ({row['speedup']:.2f}x)"
+                         if row.get("mixed_dtype") else "no native mixed precision on this CPU")
+                print(f"  {name:<12} {count} thread(s): float32 {row['fp32_s'] * 1e3:.0f} ms, {mixed} "
+                      f"(load {os.getloadavg()[0]:.2f})", flush=True)
+    finally:
+        torch.set_num_threads(threads)
     return rows

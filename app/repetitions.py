@@ -35,7 +35,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from model.preprocess import normalize
 from pose.resample import resample
@@ -128,6 +127,8 @@ def _body_frame(values: np.ndarray, settings: RepetitionSettings) -> np.ndarray:
     """(N, V, 3) camera-space joints -> (N, 3V) body-frame coordinates, low-passed, centred."""
     x = normalize(values.transpose(2, 0, 1)[..., None].astype(np.float32), "body_frame", settings.layout)
     x = x[..., 0].transpose(1, 2, 0).reshape(len(values), -1).astype(np.float64)
+    from scipy.signal import butter, sosfiltfilt  # 0.65 s to import: not before the pose worker starts
+
     sos = butter(2, min(2.0 / settings.min_period, 0.45 * settings.fps), fs=settings.fps, output="sos")
     x = sosfiltfilt(sos, x, axis=0) if len(x) > 15 else x
     return x - x.mean(axis=0)
@@ -234,6 +235,8 @@ def _count_cycles(x: np.ndarray, lag: int, amplitude: float,
     away = -s if high - rest < rest - low else s
     prominence = max(amplitude, min_prominence * (high - low))
     distance = max(1, lag // 2)
+    from scipy.signal import find_peaks  # see _body_frame
+
     return (find_peaks(away, prominence=prominence, distance=distance)[0],
             find_peaks(-away, prominence=prominence, distance=distance)[0])
 

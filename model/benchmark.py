@@ -10,6 +10,10 @@ each), which bounds memory (see ``MICRO_BATCH``); HCN's runs in one piece. The o
 twice: as the ratio of the two step times, and as the time of the head alone on the whole batch
 at once (forward and backward on the step's feature map) over the plain step, which is far less
 sensitive to a busy machine than the difference of two full steps.
+
+:func:`precision_step_times` compares a float32 training step with the mixed-precision step that
+training uses on the CPU (``train.amp``: bfloat16 autocast where the CPU computes it natively,
+HCN's weights channels-last), on the single-person recipes' shapes (UTD-MHAD: 27 classes, 64 frames).
 """
 from __future__ import annotations
 
@@ -22,8 +26,9 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from model.backbones.base import Backbone
-from model.registry import available_models, build_model
+from model.registry import available_models, backbone_options, build_model
 from model.stdcl import STDCLHead
+from model.train import autocast_dtype
 
 NTU_CLASSES = 60
 NTU_TRAIN_SAMPLES = 40091  # NTU RGB+D 60 cross-subject training set: one bank row each
@@ -182,3 +187,53 @@ def benchmark_backbone(name: str, train_repeats: int = 3, overhead_batch: int = 
 def benchmark_all(names: list[str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
     """:func:`benchmark_backbone` for each name (all backbones by default)."""
     return [benchmark_backbone(name, **kwargs) for name in (names or available_models())]
+
+
+def precision_step_times(name: str, batch: int = 16, window: int = 64, classes: int = 27, repeats: int = 5,
+                         bank_size: int = 324) -> dict[str, Any]:
+    """Median seconds of an STD-CL training step of backbone ``name`` on one-person inputs in
+    float32 and in the CPU's mixed precision (None where it has none), runs interleaved, on the
+    current thread count; ``speedup`` is float32 over mixed."""
+    dtype = autocast_dtype(torch.device("cpu"))
+    x, labels, indices = random_batch(batch, classes, bank_size, shape=(3, window, 25, 1))
+    gen = torch.Generator().manual_seed(1)
+    bank_labels = torch.randint(0, classes, (bank_size,), generator=gen)
+    bank_labels[indices] = labels
+    args = {"window": window} if "window" in backbone_options(name) else {}
+    steps: dict[str, Callable[[], None]] = {}
+    for key, precision in (("fp32", None), ("mixed", dtype)):
+        if key == "mixed" and precision is None:
+            continue
+        torch.manual_seed(0)
+        model = build_model(name, classes, num_person=1, **args).train()
+        if precision == torch.bfloat16 and model.prefers_channels_last:
+            model.to(memory_format=torch.channels_last)
+        head = STDCLHead.for_backbone(model, window, bank_labels, positives=8, negatives=128)
+        head.filled.fill_(True)
+        optimizer = torch.optim.SGD(list(model.parameters()) + list(head.parameters()), lr=0.01, momentum=0.9)
+
+        def step(model=model, head=head, optimizer=optimizer, precision=precision) -> None:
+            with torch.autocast("cpu", dtype=precision or torch.float32, enabled=precision is not None):
+                features = model.features(x)
+                logits = model.classify(features, 1)
+                loss = head(features.float(), logits.float(), labels, indices).total
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        steps[key] = step
+    for step in steps.values():
+        step()
+    times: dict[str, list[float]] = {key: [] for key in steps}
+    for _ in range(repeats):
+        for key, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[key].append(time.perf_counter() - start)
+    row: dict[str, Any] = {"model": name, "threads": torch.get_num_threads(), "batch": batch,
+                           "mixed_dtype": str(dtype).replace("torch.", "") if dtype else None,
+                           "fp32_s": statistics.median(times["fp32"])}
+    if "mixed" in times:
+        row["mixed_s"] = statistics.median(times["mixed"])
+        row["speedup"] = row["fp32_s"] / row["mixed_s"]
+    return row

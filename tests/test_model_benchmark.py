@@ -1,4 +1,5 @@
 """The backbone benchmark's measuring pieces: FLOP counting, the STD-CL step it times, its table."""
+import pytest
 import torch
 from torch import nn
 
@@ -35,3 +36,16 @@ def test_table_has_one_row_per_backbone_and_dashes_for_missing_columns():
     assert len(lines) == 4 and lines[0].startswith("model")
     assert "1,234,567" in lines[2] and "5.8" in lines[2] and "+9.1%" in lines[2]
     assert lines[3].split()[-1] == "-"
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_precision_step_times_mixed_precision_only_where_the_cpu_has_it(monkeypatch, native):
+    import model.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "autocast_dtype", lambda device: torch.bfloat16 if native else None)
+    row = benchmark.precision_step_times("hcn", batch=4, repeats=1)
+    assert row["fp32_s"] > 0 and row["threads"] == torch.get_num_threads()
+    if native:
+        assert row["mixed_dtype"] == "bfloat16" and row["speedup"] == pytest.approx(row["fp32_s"] / row["mixed_s"])
+    else:
+        assert row["mixed_dtype"] is None and "mixed_s" not in row and "speedup" not in row

@@ -38,13 +38,14 @@ def utd_sets(utd_dir):
 
 
 def tiny_config(out_dir, *extra):
-    """HCN on 16-frame windows: a few seconds per epoch on a CPU."""
+    """HCN on 16-frame windows: a few seconds per epoch on a CPU; float32 (``train.amp=false``) so
+    that a run is the same on every CPU, with or without native bfloat16."""
     return load_config(None, [
         "model.name=hcn", "model.args.dropout=0.1", "data.layout=ntu25", "data.window=16", "data.num_person=1", "data.min_crop=8",
         "data.augmentation={rotate: {max_angle: 0.1}}",
         "stdcl.positives=2", "stdcl.negatives=8", "stdcl.dim=32",
         "optim.name=adam", "optim.lr=0.005", "optim.warmup_epochs=0", "optim.schedule=constant",
-        "train.batch_size=8", "train.threads=1", "train.progress=false", f"train.out_dir={out_dir}",
+        "train.batch_size=8", "train.threads=1", "train.amp=false", "train.progress=false", f"train.out_dir={out_dir}",
         *extra])
 
 
@@ -97,6 +98,37 @@ def test_eval_of_the_best_checkpoint_matches_validation(trained, utd_sets):
     assert (report["top1"], report["top5"], report["n"]) == pytest.approx(
         (result.metrics["top1"], result.metrics["top5"], result.metrics["n"]))
     assert report["confusion"] == result.metrics["confusion"]
+
+
+@pytest.mark.parametrize("backbone", ["hcn", "agcn"])
+def test_bfloat16_steps_on_cpu_train_and_save_plain_float32_weights(utd_sets, tmp_path, monkeypatch, backbone):
+    """``train.amp`` on a CPU with native bfloat16: the forward pass runs in bfloat16 (HCN with
+    channels-last weights), the checkpoint holds float32 weights that load and predict as usual."""
+    import model.train as train_module
+
+    monkeypatch.setattr(train_module, "autocast_dtype", lambda device: torch.bfloat16)
+    seen = set()
+
+    def record(module, inputs, output):
+        if isinstance(module, torch.nn.Conv2d) and module.training:
+            seen.add((output.dtype, output.is_contiguous(memory_format=torch.channels_last)))
+
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        result = train(tiny_config(tmp_path, f"model.name={backbone}", "train.amp=true", "train.epochs=2",
+                                   "train.max_steps_per_epoch=3"), *utd_sets, log=lambda s: None)
+    finally:
+        hook.remove()
+    assert {dtype for dtype, _ in seen} == {torch.bfloat16}
+    if backbone == "hcn":  # 1x1 and 3x1 convolutions of a channels-last input stay channels-last
+        assert any(last for _, last in seen)
+    assert all(np.isfinite(row["loss"]) for row in result.history)
+    model, _ = load_checkpoint(result.last_checkpoint)
+    weights = list(model.state_dict().values())
+    assert all(w.dtype in (torch.float32, torch.int64) for w in weights)
+    assert all(w.is_contiguous() for w in weights)
+    report = evaluate([result.last_checkpoint], utd_sets[1])
+    assert report["n"] == len(utd_sets[1])
 
 
 def test_resume_continues_with_the_same_optimiser_state(utd_sets, tmp_path):
