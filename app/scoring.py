@@ -11,7 +11,7 @@ from typing import Collection
 
 import numpy as np
 
-from core.labels import NO_ACTION
+from core.labels import NO_ACTION, named_action
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,14 @@ def decide(person: int, t: float, probs: np.ndarray, class_names: list[str], thr
     order = np.argsort(-probs)[:k]
     top = tuple((class_names[i], float(probs[i])) for i in order)
     still = motion < still_threshold
-    actions = [i for i in np.argsort(-probs) if class_names[i] not in background]
-    best = actions[0] if actions else int(order[0])
+    named = named_action(probs, class_names, background)
+    best = named if named is not None else _best_action(probs, class_names, background)
     best_label, best_score = class_names[best], float(probs[best])
-    rest = float(sum(p for name, p in zip(class_names, probs) if name in background))
-    label = NO_ACTION if still or best_score < threshold or not actions or rest >= best_score else best_label
+    label = NO_ACTION if still or best_score < threshold or named is None else best_label
     return ActionState(person, t, label, best_score, top, motion, still)
+
+
+def _best_action(probs: np.ndarray, class_names: list[str], background: Collection[str]) -> int:
+    """The best class that is not background (the best class of all when every one is)."""
+    actions = [i for i in np.argsort(-probs) if class_names[i] not in background]
+    return actions[0] if actions else int(np.argmax(probs))

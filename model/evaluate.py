@@ -51,6 +51,8 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"  {acc:7.2%}  {name}")
     if report["skipped"]:
         print(f"skipped {len(report['skipped'])} unreadable files, first: {report['skipped'][0]}")
+    if "top1_named" in report:
+        print(f"named right (background classes as no action): {report['top1_named']:.4f}")
     print(f"top1={report['top1']:.4f} top5={report['top5']:.4f} n={report['n']}")
     return 0
 
@@ -105,14 +107,14 @@ def evaluate(checkpoints: Sequence[str | os.PathLike], data: str | os.PathLike |
     dataset = data if isinstance(data, SkeletonSet) else load_dataset(data, progress=progress)
     if "part" in dataset.meta and (dataset.meta["part"] == TEST_PART).any():
         dataset = dataset.subset(dataset.meta["part"] == TEST_PART)  # an NTU archive: its test part
-    total, labels, class_names = None, None, None
+    total, labels, class_names, background = None, None, None, ()
     for path in checkpoints:
         model, meta = load_checkpoint(path, device=device)
         names = meta.get("class_names")
         if not names:
             raise InputError(f"checkpoint {path} has no class names; cannot match them to {dataset.dataset}")
         if class_names is None:
-            class_names = list(names)
+            class_names, background = list(names), tuple(meta.get("background_classes") or ())
         elif sorted(n.lower() for n in names) != sorted(n.lower() for n in class_names):
             raise InputError(f"checkpoint {path} has other classes than {checkpoints[0]}; an ensemble "
                              f"needs checkpoints of the same classes")
@@ -122,7 +124,7 @@ def evaluate(checkpoints: Sequence[str | os.PathLike], data: str | os.PathLike |
         lower = [n.lower() for n in names]
         scores = scores[:, [lower.index(c.lower()) for c in class_names]]
         total = scores if total is None else total + scores
-    report = classification_report(total, labels, class_names)
+    report = classification_report(total, labels, class_names, background)
     report.update(checkpoints=[str(p) for p in checkpoints],
                   data=str(data) if not isinstance(data, SkeletonSet) else dataset.dataset,
                   dataset=dataset.dataset, skipped=list(dataset.skipped))

@@ -3,18 +3,22 @@ matrix, and the confusion-matrix picture (matplotlib, Agg backend, written atomi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
 from core.atomic import atomic_path
+from core.labels import named_action
 
 
-def classification_report(scores: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> dict:
+def classification_report(scores: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
+                          background: Collection[str] = ()) -> dict:
     """Top-1, top-5, n, per-class accuracy and confusion matrix for ``scores`` (N, classes).
 
     Per-class accuracy is None for a class with no samples. The confusion matrix is indexed
-    ``[true][predicted]``.
+    ``[true][predicted]``. With ``background`` classes, ``top1_named`` is the accuracy of what the
+    app would show (:func:`core.labels.named_action`): a background sample is right when no action
+    is named, any other when its own class is, so confusions among background classes do not count.
     """
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -33,7 +37,7 @@ def classification_report(scores: np.ndarray, labels: np.ndarray, class_names: S
         name: (float(confusion[i, i] / totals[i]) if totals[i] else None)
         for i, name in enumerate(class_names)
     }
-    return {
+    report = {
         "top1": float((pred == labels).mean()),
         "top5": float((topk == labels[:, None]).any(axis=1).mean()),
         "n": int(n),
@@ -41,6 +45,19 @@ def classification_report(scores: np.ndarray, labels: np.ndarray, class_names: S
         "confusion": confusion.tolist(),
         "class_names": list(class_names),
     }
+    if background:
+        report["top1_named"] = named_accuracy(scores, labels, class_names, background)
+    return report
+
+
+def named_accuracy(scores: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
+                   background: Collection[str]) -> float:
+    """Share of samples on which the named action (None: "no action") is right; see
+    :func:`classification_report`."""
+    is_background = np.array([name in background for name in class_names], dtype=bool)
+    right = [named_action(row, class_names, background) == (None if is_background[y] else y)
+             for row, y in zip(scores, labels)]
+    return float(np.mean(right))
 
 
 def save_confusion_png(path: str | Path, confusion: Sequence[Sequence[int]],

@@ -485,7 +485,7 @@ def _final_report(out_dir: Path, val_data: SkeletonDataset, class_names: list[st
     """Evaluate best.pt on the validation set: metrics.json and confusion.png."""
     model, meta = load_checkpoint(out_dir / "best.pt", device=device)
     scores, labels = predict(model, val_data, device, tc.eval_batch_size, tc.amp, tc.workers)
-    report = classification_report(scores, labels, class_names)
+    report = classification_report(scores, labels, class_names, config.data.background)
     report.update(checkpoint=str(out_dir / "best.pt"), epoch=best["epoch"], backbone=config.model.name,
                   stream=config.data.stream, stdcl=config.stdcl.enabled, split=meta["split"],
                   dataset=meta["dataset"])

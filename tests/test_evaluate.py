@@ -9,11 +9,13 @@ import pytest
 import torch
 
 import main
+from core.labels import named_action
 from model.checkpoint import save_checkpoint
 from model.data import cache
 from model.data.cache import DataWarning
 from model.data.classes import NTU60_CLASSES, UTD_CLASSES
 from model.data.loader import read_file
+from model.metrics import classification_report
 from model.preprocess import InputSpec, prepare_input
 from model.registry import build_model
 from pose.layouts import convert_ctvm
@@ -156,3 +158,36 @@ def test_ntu_archive_is_scored_on_its_test_part(tmp_path, capsys):
     assert main.main(["--eval", "--checkpoint", str(tmp_path / "ntu.pt"),
                       "--data", str(tmp_path / "NTU60_CS.npz")]) == 0
     assert last_line(capsys.readouterr().out).endswith(" n=3")
+
+
+def test_named_accuracy_counts_background_classes_as_one():
+    names = ["wave", "clap", "draw x", "draw circle"]
+    scores = np.array([[0.6, 0.1, 0.2, 0.1],    # wave sample, wave named: right
+                       [0.3, 0.1, 0.2, 0.4],    # draw x sample, circle best but no action named: right
+                       [0.4, 0.0, 0.35, 0.25],  # draw circle sample, backgrounds 0.6 > 0.4: right
+                       [0.5, 0.2, 0.2, 0.1],    # draw x sample, wave named: wrong
+                       [0.1, 0.3, 0.35, 0.25]])  # clap sample, no action named: wrong
+    labels = np.array([0, 2, 3, 2, 1])
+    report = classification_report(scores, labels, names, background={"draw x", "draw circle"})
+    assert report["top1"] == pytest.approx(1 / 5)  # plain top-1 counts background confusions
+    assert report["top1_named"] == pytest.approx(3 / 5)
+    assert named_action(scores[2], names, {"draw x", "draw circle"}) is None
+    assert named_action(scores[3], names, {"draw x", "draw circle"}) == 0
+    assert named_action(scores[3], names, set(names)) is None  # nothing to name
+    assert "top1_named" not in classification_report(scores, labels, names)
+
+
+def test_eval_reports_named_accuracy_for_a_model_with_background_classes(folder, tmp_path, capsys):
+    model, spec = make_checkpoint(tmp_path / "m.pt", UTD_CLASSES)
+    background = list(UTD_CLASSES[:20])
+    meta = {"class_names": list(UTD_CLASSES), "window": 16, "window_seconds": 2.0, "fps": 30.0,
+            "stream": "joint", "normalization": "center_first_spine", "dataset": "utd_mhad",
+            "background_classes": background}
+    save_checkpoint(tmp_path / "bg.pt", model, meta)
+    scores, labels = hand_scores(model, spec, folder, list(UTD_CLASSES))
+    expected = classification_report(scores, labels, UTD_CLASSES, set(background))["top1_named"]
+    assert main.main(["--eval", "--checkpoint", str(tmp_path / "bg.pt"), "--data", str(folder),
+                      "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"named right (background classes as no action): {expected:.4f}" in out
+    assert json.loads((tmp_path / "r.json").read_text())["top1_named"] == pytest.approx(expected)
