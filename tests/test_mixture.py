@@ -109,3 +109,19 @@ train: {{epochs: 1, max_steps_per_epoch: 2, batch_size: 8, out_dir: {tmp_path / 
     (folder / "a5_s7_t1_skeleton.mat").symlink_to(utd_dir / "a5_s7_t1_skeleton.mat")  # a class it lacks
     assert main.main(["--eval", "--checkpoint", str(ckpt), "--data", str(folder)]) == 2
     assert "'right arm throw' is not one of the 2 classes" in capsys.readouterr().err
+
+
+def test_fine_background_recipe_splits_the_default_background_and_keeps_its_actions(utd_dir, ucla_dir, msr_dir):
+    """configs/fine_background_model.yaml: the default's 15 actions unchanged, and every dataset
+    class of the default's "other" in exactly one of its background classes."""
+    default, fine = load_config("configs/default_model.yaml"), load_config("configs/fine_background_model.yaml")
+    actions = {n: v for n, v in default.data.labels.items() if n not in default.data.background}
+    assert {n: fine.data.labels[n] for n in actions} == actions
+    assert set(fine.data.labels) - set(actions) == set(fine.data.background)
+    claimed = sorted((d, c) for n in fine.data.background for d, cs in fine.data.labels[n].items() for c in cs)
+    other = sorted((d, c) for d, cs in default.data.labels["other"].items() for c in cs)
+    assert claimed == other
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train, _ = _load_sets(fine, 0, 1, False)
+    assert set(np.unique(train.labels)) == set(range(train.num_classes)) and train.num_classes == 34
