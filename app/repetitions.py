@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.handover import start_thread
 from model.preprocess import normalize
 from pose.resample import resample
 
@@ -123,11 +124,22 @@ def _series_in_run(times: np.ndarray, joints: np.ndarray, settings: RepetitionSe
     return out
 
 
+def preload_filters() -> threading.Thread:
+    """Import the filters of the count (``scipy.signal``: 0.4-0.65 s) on a daemon thread, so that the
+    count at the end of a clip does not wait for them. Started once the model has loaded (the
+    import competes with loading) and the pose stage runs (not before its worker starts)."""
+    return start_thread(_import_filters, "repetition-filters")
+
+
+def _import_filters() -> None:
+    import scipy.signal  # noqa: F401  (a later import finds it loaded, or waits for this one)
+
+
 def _body_frame(values: np.ndarray, settings: RepetitionSettings) -> np.ndarray:
     """(N, V, 3) camera-space joints -> (N, 3V) body-frame coordinates, low-passed, centred."""
     x = normalize(values.transpose(2, 0, 1)[..., None].astype(np.float32), "body_frame", settings.layout)
     x = x[..., 0].transpose(1, 2, 0).reshape(len(values), -1).astype(np.float64)
-    from scipy.signal import butter, sosfiltfilt  # 0.65 s to import: not before the pose worker starts
+    from scipy.signal import butter, sosfiltfilt  # see preload_filters
 
     sos = butter(2, min(2.0 / settings.min_period, 0.45 * settings.fps), fs=settings.fps, output="sos")
     x = sosfiltfilt(sos, x, axis=0) if len(x) > 15 else x

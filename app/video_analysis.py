@@ -34,6 +34,7 @@ from app.model_catalog import startup_model
 from app.overlay import draw_overlay, draw_status
 from app.pipeline import PipelineConfig, config_from_args, is_absent
 from app.recognizer_loader import RecognizerLoad
+from app.repetitions import preload_filters
 from app.recording import ClipRecorder
 from app.scoring import NO_ACTION, ActionState
 from app.sources import is_stream_url, open_source, redact_url
@@ -126,6 +127,8 @@ def analyse_video(path: str | Path, recognizer: Recognizer | Future[Recognizer] 
     results = analyse_frames(source, recognizer, config, keep_frames=recorder is not None, threaded=threaded)
     try:
         for frame, t, pose, states in results:
+            if not frames:  # results come once the model has loaded
+                preload_filters()
             poses.add(pose)
             frames += 1
             with_pose += bool(pose.present.any())

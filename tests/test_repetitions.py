@@ -3,6 +3,9 @@
 (../shared/videos: the hand counts of labels.csv, a cut of three squats, a person standing still)."""
 import csv
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,6 +17,8 @@ from app_fakes import cut_clip
 import main
 from app.repetitions import RepetitionCounter, find_series
 from pose.layouts import NTU25
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _exercise(kind: str, profile: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -227,3 +232,17 @@ def test_a_real_person_standing_still_counts_nothing(videos_dir, tmp_path):
         writer.write(np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8))
     writer.release()
     assert _video_repetitions(path, tmp_path) == []
+
+
+def test_the_filters_load_off_the_calling_thread():
+    """``--video`` starts the import of the count's filters beside the pose stage, so that the
+    count at the clip's end does not wait for it: the import happens on the preloading thread."""
+    code = ("import sys, threading\n"
+            "from app.repetitions import preload_filters\n"
+            "assert 'scipy.signal' not in sys.modules, 'imported too early'\n"
+            "thread = preload_filters()\n"
+            "assert thread is not threading.current_thread() and thread.daemon\n"
+            "thread.join(60)\n"
+            "assert 'scipy.signal' in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
