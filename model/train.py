@@ -203,7 +203,8 @@ def _read(path: str, cache_dir: str | None, rank: int, world: int, progress: boo
     return full
 
 
-def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[SkeletonSet, SkeletonSet | None]:
+def load_sets(config: Config, rank: int = 0, world: int = 1, progress: bool = False) -> tuple[SkeletonSet, SkeletonSet | None]:
+    """The recipe's training and validation sets (``data.path`` split, or ``data.sources`` merged)."""
     dc = config.data
     cache_dir = dc.cache or None
     if not dc.sources:
@@ -222,6 +223,18 @@ def _load_sets(config: Config, rank: int, world: int, progress: bool) -> tuple[S
             vals.append((val_part, source.fps))
     merged_val = merge_sets(vals, dc.labels, dc.layout, dc.fps) if vals else None
     return merge_sets(trains, dc.labels, dc.layout, dc.fps), merged_val
+
+
+def training_data(config: Config, train_set: SkeletonSet) -> SkeletonDataset:
+    """``train_set`` as the recipe trains on it: random crops, camera and other augmentations."""
+    dc = config.data
+    spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
+                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person,
+                     timing=dc.timing, fps=dc.fps)
+    return SkeletonDataset(train_set, spec, train=True, augment=build_augmentations(dc.augmentation, dc.layout),
+                           camera=build_augmentations(dc.camera_augmentation, dc.layout),
+                           crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=config.train.seed,
+                           speed=tuple(dc.speed))
 
 
 def _check_sets(train_set: SkeletonSet, val_set: SkeletonSet | None, config: Config) -> None:
@@ -292,20 +305,14 @@ def train(config: Config, train_set: SkeletonSet | None = None, val_set: Skeleto
         torch.set_num_threads(tc.threads)
     progress = tc.progress and rank == 0
     if train_set is None:
-        train_set, val_set = _load_sets(config, rank, world, progress)
+        train_set, val_set = load_sets(config, rank, world, progress)
     _check_sets(train_set, val_set, config)
     if config.stdcl.enabled:
         _check_stdcl_pairs(config, train_set, say)
 
     dc = config.data
-    spec = InputSpec(layout=dc.layout, window=dc.window, window_seconds=_window_seconds(config, train_set),
-                     stream=dc.stream, normalization=dc.normalization, num_person=dc.num_person,
-                     timing=dc.timing, fps=dc.fps)
-    augment = build_augmentations(dc.augmentation, dc.layout)
-    camera = build_augmentations(dc.camera_augmentation, dc.layout)
-    train_data = SkeletonDataset(train_set, spec, train=True, augment=augment, camera=camera,
-                                 crop_ratio=tuple(dc.crop_ratio), min_crop=dc.min_crop, seed=tc.seed,
-                                 speed=tuple(dc.speed))
+    train_data = training_data(config, train_set)
+    spec = train_data.spec
     val_data = SkeletonDataset(val_set, spec) if val_set is not None else None
     class_names = list(train_set.class_names)
     say(f"{train_set.dataset}: {len(train_set)} training samples"

@@ -10,7 +10,7 @@ from core.errors import InputError
 from model.config import load_config
 from model.data.mixture import aliases, check_label_set, merge_sets
 from model.data.sets import SkeletonSet
-from model.train import _load_sets, class_weights
+from model.train import load_sets, class_weights
 
 LABELS = {"wave": {"a": ["hand wave"], "b": ["high wave", "low wave"]}, "walk": {"b": ["walking"]}}
 
@@ -63,7 +63,7 @@ def test_default_recipe_reads_three_datasets_with_held_out_subjects(utd_dir, ucl
     config = load_config("configs/default_model.yaml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        train, val = _load_sets(config, 0, 1, False)
+        train, val = load_sets(config, 0, 1, False)
     assert train.dataset == val.dataset == "utd_mhad+nw_ucla+msr_action3d"
     assert train.class_names == val.class_names == tuple(config.data.labels)
     for source, held_out in enumerate(s.val["subject"] for s in config.data.sources):
@@ -123,5 +123,5 @@ def test_fine_background_recipe_splits_the_default_background_and_keeps_its_acti
     assert claimed == other
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        train, _ = _load_sets(fine, 0, 1, False)
+        train, _ = load_sets(fine, 0, 1, False)
     assert set(np.unique(train.labels)) == set(range(train.num_classes)) and train.num_classes == 34
