@@ -15,7 +15,7 @@ Per clip, over its frames:
 * ``hand height``: the 95th percentile of the higher wrist's height above the shoulder midpoint.
 
 The training clips of the class come as the recipe trains on them (``--draws`` augmented draws each:
-random crop, camera view and depth errors, noise; ``--draws 0``: the clips as evaluated). Each value
+random crop, camera view and depth errors, noise; ``--draws 0``: the whole clips, normalised only). Each value
 of a real clip is given with the share of its class's training draws below it; beyond all but 1% of
 them on either side it is marked ``!``: the training data hardly shows that action moving like this. Real clips come from ``labels.csv`` (or class sub-folders) as
 for ``python main.py --eval``; MediaPipe's output is cached as there.
@@ -67,7 +67,7 @@ def measures(x: np.ndarray, layout: str) -> dict[str, float]:
 
 def training_ranges(config_path: str, draws: int) -> tuple[dict[str, dict[str, list[float]]], str, str]:
     """Per class of the recipe, each measure's values over its training clips (``draws`` augmented
-    draws each, or the clips as evaluated when 0); with the recipe's layout and normalisation."""
+    draws each, or the whole clips, normalised only, when 0); with the recipe's layout and normalisation."""
     config = load_config(config_path, ["data.stream=joint"])
     train_set, _ = load_sets(config)
     dc = config.data
